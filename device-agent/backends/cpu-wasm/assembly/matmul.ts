@@ -1,0 +1,233 @@
+// f32 GEMM for the cpu-wasm backend, AssemblyScript compiled to WASM SIMD (see ../README.md).
+// C(M,N) = op(A)(M,K) @ op(B)(K,N) (+ C when accumulate), on raw pointers into linear memory.
+// Not a general BLAS: row-major only, no alpha/beta scaling, one thread.
+// Layout follows the GotoBLAS/BLIS loop nest: op(B) is packed into KC x 8 panels and op(A) into
+// 4 x KC panels (zero-padded at the edges), so one 4x8 micro-kernel serves all four transpose
+// combinations; edge tiles are computed whole into a scratch tile and only the valid part is merged.
+
+// Micro-tile: 4 rows x 8 columns = 8 f32x4 accumulators. 6x8 (12 accumulators) spills in V8.
+const MR: i32 = 4;
+const NR: i32 = 8;
+// Cache blocks (tuned at 512^3 and GPT-2 shapes, see README): packed A block MC x KC stays in L2,
+// one packed B panel KC x NR stays in L1.
+const MC: i32 = 64;
+const KC: i32 = 256;
+const NC: i32 = 1024;
+
+const PACK_A_BYTES: usize = <usize>(MC * KC) << 2;
+const PACK_B_BYTES: usize = <usize>(KC * NC) << 2;
+const TILE_BYTES: usize = <usize>(MR * NR) << 2;
+
+// Scratch sits right after the module's static data; the JS side owns everything from arenaBase().
+@inline function packABase(): usize { return (__heap_base + 63) & ~(<usize>63); }
+@inline function packBBase(): usize { return packABase() + PACK_A_BYTES; }
+@inline function tileBase(): usize { return packBBase() + PACK_B_BYTES; }
+
+/** First byte the host may use for operands; memory must be at least this large before matmul. */
+export function arenaBase(): usize {
+  return (tileBase() + TILE_BYTES + 63) & ~(<usize>63);
+}
+
+// Packs rows [ic, ic+mc) x cols [pc, pc+kc) of op(A) into 4-row panels: panel p, step k holds
+// op(A)(ic+4p+r, pc+k) for r = 0..3 (zeros past the last row).
+function packA(a: usize, M: i32, K: i32, transA: i32, ic: i32, mc: i32, pc: i32, kc: i32): void {
+  let dst = packABase();
+  for (let p = 0; p < mc; p += MR) {
+    const rows = min(MR, mc - p);
+    const i0 = ic + p;
+    if (transA) {
+      // A stored (K, M): the 4 rows of one k are adjacent.
+      let src = a + ((<usize>pc * <usize>M + <usize>i0) << 2);
+      const ld = <usize>M << 2;
+      if (rows == MR) {
+        for (let k = 0; k < kc; k++) { v128.store(dst, v128.load(src)); dst += 16; src += ld; }
+      } else {
+        for (let k = 0; k < kc; k++) {
+          for (let r = 0; r < MR; r++) store<f32>(dst + (<usize>r << 2), r < rows ? load<f32>(src + (<usize>r << 2)) : 0);
+          dst += 16; src += ld;
+        }
+      }
+    } else {
+      // A stored (M, K): gather one element from each of 4 rows.
+      const ld = <usize>K << 2;
+      const r0 = a + ((<usize>i0 * <usize>K + <usize>pc) << 2);
+      for (let k = 0; k < kc; k++) {
+        const src = r0 + (<usize>k << 2);
+        for (let r = 0; r < MR; r++) store<f32>(dst + (<usize>r << 2), r < rows ? load<f32>(src + <usize>r * ld) : 0);
+        dst += 16;
+      }
+    }
+  }
+}
+
+// Packs rows [pc, pc+kc) x cols [jc, jc+nc) of op(B) into 8-column panels: panel q, step k holds
+// op(B)(pc+k, jc+8q+c) for c = 0..7 (zeros past the last column).
+function packB(b: usize, N: i32, K: i32, transB: i32, jc: i32, nc: i32, pc: i32, kc: i32): void {
+  let dst = packBBase();
+  for (let q = 0; q < nc; q += NR) {
+    const cols = min(NR, nc - q);
+    const j0 = jc + q;
+    if (!transB) {
+      // B stored (K, N): the 8 columns of one k are adjacent.
+      let src = b + ((<usize>pc * <usize>N + <usize>j0) << 2);
+      const ld = <usize>N << 2;
+      if (cols == NR) {
+        for (let k = 0; k < kc; k++) {
+          v128.store(dst, v128.load(src)); v128.store(dst, v128.load(src, 16), 16);
+          dst += 32; src += ld;
+        }
+      } else {
+        for (let k = 0; k < kc; k++) {
+          for (let c = 0; c < NR; c++) store<f32>(dst + (<usize>c << 2), c < cols ? load<f32>(src + (<usize>c << 2)) : 0);
+          dst += 32; src += ld;
+        }
+      }
+    } else {
+      // B stored (N, K): each column is contiguous in k; write it strided into the panel.
+      for (let c = 0; c < NR; c++) {
+        let d = dst + (<usize>c << 2);
+        if (c < cols) {
+          let src = b + ((<usize>(j0 + c) * <usize>K + <usize>pc) << 2);
+          for (let k = 0; k < kc; k++) { store<f32>(d, load<f32>(src)); d += 32; src += 4; }
+        } else {
+          for (let k = 0; k < kc; k++) { store<f32>(d, 0); d += 32; }
+        }
+      }
+      dst += <usize>kc << 5;
+    }
+  }
+}
+
+// One 4x8 tile over kc steps. Full tiles go straight to C; edge tiles go to the scratch tile and
+// only their mr x nr valid part is merged into C.
+function microKernel(kc: i32, pa: usize, pb: usize, c: usize, ldc: usize, addC: bool, mr: i32, nr: i32): void {
+  let c0a = f32x4.splat(0), c0b = f32x4.splat(0), c1a = f32x4.splat(0), c1b = f32x4.splat(0);
+  let c2a = f32x4.splat(0), c2b = f32x4.splat(0), c3a = f32x4.splat(0), c3b = f32x4.splat(0);
+  // Unrolled by 4 so the loop overhead (V8 adds a stack check per iteration) is amortised and the
+  // loads use immediate offsets.
+  let k = 0;
+  for (; k + 4 <= kc; k += 4) {
+    {
+      const b0 = v128.load(pb, 0);
+      const b1 = v128.load(pb, 16);
+      let a = v128.load32_splat(pa, 0);
+      c0a = f32x4.add(c0a, f32x4.mul(a, b0)); c0b = f32x4.add(c0b, f32x4.mul(a, b1));
+      a = v128.load32_splat(pa, 4);
+      c1a = f32x4.add(c1a, f32x4.mul(a, b0)); c1b = f32x4.add(c1b, f32x4.mul(a, b1));
+      a = v128.load32_splat(pa, 8);
+      c2a = f32x4.add(c2a, f32x4.mul(a, b0)); c2b = f32x4.add(c2b, f32x4.mul(a, b1));
+      a = v128.load32_splat(pa, 12);
+      c3a = f32x4.add(c3a, f32x4.mul(a, b0)); c3b = f32x4.add(c3b, f32x4.mul(a, b1));
+    } {
+      const b0 = v128.load(pb, 32);
+      const b1 = v128.load(pb, 48);
+      let a = v128.load32_splat(pa, 16);
+      c0a = f32x4.add(c0a, f32x4.mul(a, b0)); c0b = f32x4.add(c0b, f32x4.mul(a, b1));
+      a = v128.load32_splat(pa, 20);
+      c1a = f32x4.add(c1a, f32x4.mul(a, b0)); c1b = f32x4.add(c1b, f32x4.mul(a, b1));
+      a = v128.load32_splat(pa, 24);
+      c2a = f32x4.add(c2a, f32x4.mul(a, b0)); c2b = f32x4.add(c2b, f32x4.mul(a, b1));
+      a = v128.load32_splat(pa, 28);
+      c3a = f32x4.add(c3a, f32x4.mul(a, b0)); c3b = f32x4.add(c3b, f32x4.mul(a, b1));
+    } {
+      const b0 = v128.load(pb, 64);
+      const b1 = v128.load(pb, 80);
+      let a = v128.load32_splat(pa, 32);
+      c0a = f32x4.add(c0a, f32x4.mul(a, b0)); c0b = f32x4.add(c0b, f32x4.mul(a, b1));
+      a = v128.load32_splat(pa, 36);
+      c1a = f32x4.add(c1a, f32x4.mul(a, b0)); c1b = f32x4.add(c1b, f32x4.mul(a, b1));
+      a = v128.load32_splat(pa, 40);
+      c2a = f32x4.add(c2a, f32x4.mul(a, b0)); c2b = f32x4.add(c2b, f32x4.mul(a, b1));
+      a = v128.load32_splat(pa, 44);
+      c3a = f32x4.add(c3a, f32x4.mul(a, b0)); c3b = f32x4.add(c3b, f32x4.mul(a, b1));
+    } {
+      const b0 = v128.load(pb, 96);
+      const b1 = v128.load(pb, 112);
+      let a = v128.load32_splat(pa, 48);
+      c0a = f32x4.add(c0a, f32x4.mul(a, b0)); c0b = f32x4.add(c0b, f32x4.mul(a, b1));
+      a = v128.load32_splat(pa, 52);
+      c1a = f32x4.add(c1a, f32x4.mul(a, b0)); c1b = f32x4.add(c1b, f32x4.mul(a, b1));
+      a = v128.load32_splat(pa, 56);
+      c2a = f32x4.add(c2a, f32x4.mul(a, b0)); c2b = f32x4.add(c2b, f32x4.mul(a, b1));
+      a = v128.load32_splat(pa, 60);
+      c3a = f32x4.add(c3a, f32x4.mul(a, b0)); c3b = f32x4.add(c3b, f32x4.mul(a, b1));
+    }
+    pa += 64; pb += 128;
+  }
+  for (; k < kc; k++) {
+    {
+      const b0 = v128.load(pb, 0);
+      const b1 = v128.load(pb, 16);
+      let a = v128.load32_splat(pa, 0);
+      c0a = f32x4.add(c0a, f32x4.mul(a, b0)); c0b = f32x4.add(c0b, f32x4.mul(a, b1));
+      a = v128.load32_splat(pa, 4);
+      c1a = f32x4.add(c1a, f32x4.mul(a, b0)); c1b = f32x4.add(c1b, f32x4.mul(a, b1));
+      a = v128.load32_splat(pa, 8);
+      c2a = f32x4.add(c2a, f32x4.mul(a, b0)); c2b = f32x4.add(c2b, f32x4.mul(a, b1));
+      a = v128.load32_splat(pa, 12);
+      c3a = f32x4.add(c3a, f32x4.mul(a, b0)); c3b = f32x4.add(c3b, f32x4.mul(a, b1));
+    }
+    pa += 16; pb += 32;
+  }
+  if (mr == MR && nr == NR) {
+    if (addC) {
+      c0a = f32x4.add(c0a, v128.load(c)); c0b = f32x4.add(c0b, v128.load(c, 16));
+      c1a = f32x4.add(c1a, v128.load(c + ldc)); c1b = f32x4.add(c1b, v128.load(c + ldc, 16));
+      c2a = f32x4.add(c2a, v128.load(c + 2 * ldc)); c2b = f32x4.add(c2b, v128.load(c + 2 * ldc, 16));
+      c3a = f32x4.add(c3a, v128.load(c + 3 * ldc)); c3b = f32x4.add(c3b, v128.load(c + 3 * ldc, 16));
+    }
+    v128.store(c, c0a); v128.store(c, c0b, 16);
+    v128.store(c + ldc, c1a); v128.store(c + ldc, c1b, 16);
+    v128.store(c + 2 * ldc, c2a); v128.store(c + 2 * ldc, c2b, 16);
+    v128.store(c + 3 * ldc, c3a); v128.store(c + 3 * ldc, c3b, 16);
+    return;
+  }
+  const t = tileBase();
+  v128.store(t, c0a); v128.store(t, c0b, 16); v128.store(t, c1a, 32); v128.store(t, c1b, 48);
+  v128.store(t, c2a, 64); v128.store(t, c2b, 80); v128.store(t, c3a, 96); v128.store(t, c3b, 112);
+  for (let r = 0; r < mr; r++) {
+    const row = c + <usize>r * ldc;
+    const trow = t + (<usize>(r * NR) << 2);
+    for (let j = 0; j < nr; j++) {
+      const p = row + (<usize>j << 2);
+      const v = load<f32>(trow + (<usize>j << 2));
+      store<f32>(p, addC ? load<f32>(p) + v : v);
+    }
+  }
+}
+
+/**
+ * C(M,N) = op(A) @ op(B) (+ C if accumulate). op(A) is (M,K): A is stored row-major (M,K), or
+ * (K,M) when transA. op(B) is (K,N): B is stored (K,N), or (N,K) when transB. a, b, c are byte
+ * offsets into linear memory at or past arenaBase(); c must not overlap a or b.
+ */
+export function matmul(a: usize, b: usize, c: usize, M: i32, N: i32, K: i32, transA: i32, transB: i32, accumulate: i32): void {
+  if (M <= 0 || N <= 0) return;
+  if (K <= 0) {
+    if (!accumulate) memory.fill(c, 0, (<usize>M * <usize>N) << 2);
+    return;
+  }
+  const ldc = <usize>N << 2;
+  for (let jc = 0; jc < N; jc += NC) {
+    const nc = min(NC, N - jc);
+    for (let pc = 0; pc < K; pc += KC) {
+      const kc = min(KC, K - pc);
+      packB(b, N, K, transB, jc, nc, pc, kc);
+      // The first K block overwrites C unless the caller asked to accumulate; later ones add.
+      const addC = accumulate != 0 || pc > 0;
+      for (let ic = 0; ic < M; ic += MC) {
+        const mc = min(MC, M - ic);
+        packA(a, M, K, transA, ic, mc, pc, kc);
+        for (let jr = 0; jr < nc; jr += NR) {
+          const nr = min(NR, nc - jr);
+          const pb = packBBase() + (<usize>(jr * kc) << 2);
+          for (let ir = 0; ir < mc; ir += MR) {
+            const pa = packABase() + (<usize>(ir * kc) << 2);
+            const cp = c + ((<usize>(ic + ir) * <usize>N + <usize>(jc + jr)) << 2);
+            microKernel(kc, pa, pb, cp, ldc, addC, min(MR, mc - ir), nr);
+          }
+        }
+      }
+    }
+  }
+}

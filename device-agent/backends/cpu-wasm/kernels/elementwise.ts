@@ -1,0 +1,40 @@
+// Small elementwise kernels (cpu-wasm backend): bias-add, add, scale, dropout. Grouped in one file
+// because each is a few lines; they register under their own op names.
+import type { OpKernels } from '../../../core/ops.js';
+
+export const biasAdd: OpKernels['bias-add'] = {
+  forward(out, bias, rows, cols) {
+    for (let r = 0; r < rows; r++) {
+      const o = r * cols;
+      for (let c = 0; c < cols; c++) out[o + c] += bias[c];
+    }
+  },
+  backward(dbias, dout, rows, cols) {
+    for (let c = 0; c < cols; c++) {
+      let s = 0;
+      for (let r = 0; r < rows; r++) s += dout[r * cols + c];
+      dbias[c] += s;
+    }
+  },
+};
+
+export const add: OpKernels['add'] = {
+  forward(out, a, b, n) {
+    for (let i = 0; i < n; i++) out[i] = a[i] + b[i];
+  },
+};
+
+export const scale: OpKernels['scale'] = {
+  forward(out, x, s, n) {
+    for (let i = 0; i < n; i++) out[i] = s * x[i];
+  },
+  backward(dx, dout, s, n) {
+    for (let i = 0; i < n; i++) dx[i] += s * dout[i];
+  },
+};
+
+export const dropout: OpKernels['dropout'] = {
+  forward(out, x, mask, n) {
+    for (let i = 0; i < n; i++) out[i] = x[i] * mask[i];
+  },
+};

@@ -1,0 +1,54 @@
+// Node-side loading of a GPT-2 model for the CLIs: a Hugging Face directory (config.json,
+// model.safetensors, tokenizer files) or a named/JSON config with seeded random weights (for
+// benchmarks and tests, where no pretrained weights can be downloaded). Browser agents fetch the
+// same files over the hub instead; only this file touches the file system.
+import { readFile, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { gpt2ConfigFromHf, gpt2NameFromHf, gpt2Parameters, gpt2Presets, initGpt2, type Gpt2, type Gpt2Config } from '../models/gpt2.js';
+import { loadWeights } from '../io/weights.js';
+
+async function exists(p: string): Promise<boolean> {
+  return stat(p).then(() => true, () => false);
+}
+
+export async function readJsonFile(file: string): Promise<Record<string, unknown>> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch {
+    throw new Error(`${file}: cannot read the file; check the path`);
+  }
+  try {
+    return JSON.parse(text) as Record<string, unknown>;
+  } catch (e) {
+    throw new Error(`${file}: not valid JSON (${(e as Error).message})`);
+  }
+}
+
+/** A Hugging Face GPT-2 directory: config.json + model.safetensors. */
+export async function loadPretrainedGpt2(dir: string): Promise<Gpt2> {
+  const cfgPath = path.join(dir, 'config.json');
+  if (!(await exists(cfgPath))) throw new Error(`${dir}: no config.json; --pretrained_dir must be a Hugging Face GPT-2 folder (config.json, model.safetensors, vocab.json, merges.txt)`);
+  const config = gpt2ConfigFromHf(await readJsonFile(cfgPath), cfgPath);
+  const weightsPath = path.join(dir, 'model.safetensors');
+  if (!(await exists(weightsPath))) {
+    const hint = (await exists(path.join(dir, 'pytorch_model.bin'))) ? ' (found pytorch_model.bin: download model.safetensors instead, or convert it with safetensors.torch.save_file)' : '';
+    throw new Error(`${dir}: no model.safetensors${hint}`);
+  }
+  const params = gpt2Parameters(config);
+  loadWeights(params, new Uint8Array(await readFile(weightsPath)), weightsPath, gpt2NameFromHf);
+  params.setTrainable(() => false);
+  return { config, params, lora: null };
+}
+
+/** A preset name (small, medium, large) or a config.json path, with seeded random weights. */
+export async function randomGpt2(spec: string, seed: number): Promise<Gpt2> {
+  let config: Gpt2Config;
+  if (spec in gpt2Presets) config = gpt2Presets[spec as keyof typeof gpt2Presets];
+  else if (spec.endsWith('.json')) config = gpt2ConfigFromHf(await readJsonFile(spec), spec);
+  else throw new Error(`--model_config "${spec}": use small, medium, large or the path of a GPT-2 config.json`);
+  const params = gpt2Parameters(config);
+  initGpt2(params, config, seed);
+  params.setTrainable(() => false);
+  return { config, params, lora: null };
+}

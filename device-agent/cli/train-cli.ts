@@ -1,0 +1,169 @@
+// The Node command-line GPT-2 trainer: flags -> model + data -> train loop -> adapter / weights,
+// with a JSON Lines run log and resumable checkpoints. Usage: `npm run train -- --help`.
+// Not the agent runtime (the controller drives agents over the hub protocol); this is the
+// stand-alone path that matches the C++ original's gpt2_lora_finetune / train_full binaries.
+import { appendFileSync, mkdirSync, writeFileSync, readFileSync, existsSync } from 'node:fs';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { initCpuWasmBackend } from '../backends/cpu-wasm/index.js';
+import { Rng } from '../core/rng.js';
+import { gpt2ConfigToHf, gpt2NameToHf, gpt2Trainable, type Gpt2 } from '../models/gpt2.js';
+import { addLora, type LoraTarget } from '../nn/lora.js';
+import { Gpt2Tokenizer } from '../text/gpt2-tokenizer.js';
+import { TextDataset } from '../text/text-dataset.js';
+import { evaluate, train, defaultTrainConfig, type TrainConfig } from '../train.js';
+import { AdamW } from '../optim/adamw.js';
+import { exportLoraAdapter, importLoraAdapter } from '../io/lora-files.js';
+import { saveWeights } from '../io/weights.js';
+import { loadCheckpoint, saveCheckpoint } from '../io/checkpoint.js';
+import type { LogRecord } from '../run-log.js';
+import type { PeftAdapterFiles } from '../io/peft-adapter.js';
+import { parseFlags, usage, UsageError, type FlagValues } from './args.js';
+import { trainFlags } from './train-flags.js';
+import { loadPretrainedGpt2, randomGpt2 } from './load-gpt2.js';
+
+const AGENT_VERSION = '0.1.0';
+
+function writeAdapter(files: PeftAdapterFiles, out: string): string {
+  const file = out.endsWith('.safetensors') ? out : path.join(out, 'adapter_model.safetensors');
+  mkdirSync(path.dirname(file), { recursive: true });
+  writeFileSync(file, files['adapter_model.safetensors']);
+  writeFileSync(path.join(path.dirname(file), 'adapter_config.json'), files['adapter_config.json']);
+  return file;
+}
+
+async function loadModel(f: FlagValues): Promise<{ model: Gpt2; name: string }> {
+  if (f.pretrained_dir && f.model_config) throw new UsageError('give either --pretrained_dir or --model_config, not both');
+  if (f.pretrained_dir) return { model: await loadPretrainedGpt2(String(f.pretrained_dir)), name: path.basename(path.resolve(String(f.pretrained_dir))) };
+  if (f.model_config) return { model: await randomGpt2(String(f.model_config), Number(f.init_seed)), name: `random:${f.model_config}` };
+  throw new UsageError('no model: pass --pretrained_dir <Hugging Face GPT-2 folder> (or --model_config small for random weights)');
+}
+
+async function loadData(f: FlagValues, tokenizer: Gpt2Tokenizer, seqLen: number) {
+  const fraction = Number(f.data_fraction);
+  if (f.data_dir && f.data_file) throw new UsageError('give either --data_dir or --data_file, not both');
+  if (f.data_dir) {
+    const dir = String(f.data_dir);
+    const trainSet = await TextDataset.load({ dir, split: 'train' }, tokenizer, { seqLen, dataFraction: fraction });
+    const valid = existsSync(path.join(dir, 'wiki.valid.raw')) ? await TextDataset.load({ dir, split: 'valid' }, tokenizer, { seqLen }) : null;
+    return { trainSet, valid };
+  }
+  if (f.data_file) {
+    const trainSet = await TextDataset.load(String(f.data_file), tokenizer, { seqLen, dataFraction: fraction });
+    const valid = f.eval_file ? await TextDataset.load(String(f.eval_file), tokenizer, { seqLen }) : null;
+    return { trainSet, valid };
+  }
+  throw new UsageError('no data: pass --data_dir <WikiText-2 raw folder> or --data_file <file.txt|file.jsonl>');
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const f = parseFlags(argv, trainFlags);
+  if (f.help) {
+    console.log(usage('npm run train --', trainFlags));
+    return 0;
+  }
+  await initCpuWasmBackend();
+  const { model, name } = await loadModel(f);
+  const tokDir = String(f.tokenizer_dir ?? f.pretrained_dir ?? '');
+  if (!tokDir) throw new UsageError('no tokenizer: pass --tokenizer_dir (a folder with vocab.json + merges.txt or tokenizer.json)');
+  const tokenizer = await Gpt2Tokenizer.fromDir(tokDir);
+  if (tokenizer.vocabSize > model.config.vocabSize) throw new Error(`tokenizer in ${tokDir} has ${tokenizer.vocabSize} tokens but the model only ${model.config.vocabSize}; use the tokenizer that belongs to the model`);
+
+  const seed = Number(f.seed);
+  const fullFt = Boolean(f.full_ft);
+  if (fullFt) model.params.setTrainable(() => true);
+  else {
+    const targets = String(f.lora_targets).split(',').map((s) => s.trim()).filter(Boolean) as LoraTarget[];
+    addLora(model, model.config.nLayer, { r: Number(f.rank), alpha: Number(f.alpha), dropout: Number(f.lora_dropout), targets }, seed);
+    if (f.init_adapter) {
+      const dir = String(f.init_adapter);
+      const st = path.join(dir, 'adapter_model.safetensors');
+      importLoraAdapter(model, { safetensors: new Uint8Array(readFileSync(st)), configJson: readFileSync(path.join(dir, 'adapter_config.json'), 'utf8') }, st, gpt2NameToHf);
+    }
+  }
+
+  const seqLen = Number(f.seq_len);
+  if (seqLen > model.config.nPositions) throw new UsageError(`--seq_len ${seqLen} exceeds the model's ${model.config.nPositions} positions`);
+  const { trainSet, valid } = await loadData(f, tokenizer, seqLen);
+  const B = Number(f.batch_size);
+  const accum = Number(f.grad_accum_steps);
+  const maxSteps = Number(f.max_steps ?? 0) || Number(f.steps ?? 0);
+  const steps = maxSteps > 0 ? maxSteps : Number(f.epochs) * trainSet.stepsPerEpoch(B, accum);
+  if (steps <= 0) throw new UsageError(`nothing to train: set --max_steps N or --epochs N (one epoch is ${trainSet.stepsPerEpoch(B, accum)} steps at --batch_size ${B} --grad_accum_steps ${accum})`);
+
+  const cfg: TrainConfig = {
+    ...defaultTrainConfig, steps, batchSize: B, seqLen, gradAccum: accum, lr: Number(f.lr), warmupSteps: Number(f.warmup_steps),
+    schedule: String(f.schedule) as TrainConfig['schedule'], minLrRatio: Number(f.min_lr_ratio), clipGradNorm: Number(f.clip_grad_norm),
+    adamw: { ...defaultTrainConfig.adamw, weightDecay: Number(f.weight_decay) }, evalInterval: Number(f.eval_interval),
+  };
+  const batches = trainSet.batches(B, new Rng(seed));
+  const nextBatch = () => batches.next().value as Int32Array;
+  const evalBatches = valid ? () => [...valid.batches(B, 0, { shuffle: false, epochs: 1 })].slice(0, Number(f.eval_batches)) : undefined;
+
+  if (f.export_batches) {
+    const all = trainSet.batches(B, new Rng(seed));
+    const out = new Int32Array(steps * accum * B * (seqLen + 1));
+    for (let i = 0; i < steps * accum; i++) out.set(all.next().value as Int32Array, i * B * (seqLen + 1));
+    writeFileSync(String(f.export_batches), new Uint8Array(out.buffer));
+  }
+  if (f.lora_init_out && model.lora) writeAdapter(exportLoraAdapter(model, gpt2NameToHf, name), String(f.lora_init_out));
+
+  const trainable = gpt2Trainable(model);
+  const fingerprint = JSON.stringify({ name, full: fullFt, rank: f.rank, targets: f.lora_targets, B, seqLen, accum, steps, seed });
+  let resume: { optimizer: AdamW; step: number } | undefined;
+  if (f.resume_from) {
+    const optimizer = new AdamW(model.params, cfg.adamw);
+    const file = String(f.resume_from);
+    const step = loadCheckpoint(model.params, optimizer, new Uint8Array(readFileSync(file)), file, fingerprint);
+    for (let i = 0; i < step * accum; i++) nextBatch(); // replay the data order up to the checkpoint
+    resume = { optimizer, step };
+  }
+
+  const logPath = f.log ? String(f.log) : null;
+  if (logPath) mkdirSync(path.dirname(path.resolve(logPath)), { recursive: true });
+  const log = (r: LogRecord) => {
+    if (logPath) appendFileSync(logPath, JSON.stringify(r) + '\n'); // one line per record: a crash keeps what was written
+    if (r.type === 'step' && (r.step % Number(f.log_interval) === 0 || r.step === steps)) {
+      console.log(`step ${r.step}/${steps} | loss ${r.loss.toFixed(4)} | lr ${r.lr.toExponential(2)} | ${Math.round((B * seqLen * accum) / (r.ms / 1000))} tok/s | ${r.ms.toFixed(0)} ms`);
+    } else if (r.type === 'eval') console.log(`eval @ step ${r.step} | loss ${r.loss.toFixed(4)} | ppl ${r.ppl.toFixed(2)}`);
+  };
+  const trainableCount = model.params.numel((p) => p.tensor.requiresGrad);
+  log({ type: 'run', impl: 'fleettune', agent_version: AGENT_VERSION, model: name, mode: fullFt ? 'full' : 'lora', started_at: new Date().toISOString(),
+    config: { ...cfg, lora: model.lora?.config ?? null, seed, trainable_params: trainableCount, total_params: model.params.numel(), train_windows: trainSet.numWindows, backend: 'cpu-wasm' } });
+  console.log(`${name}: ${fullFt ? 'full fine-tuning' : 'LoRA'}, ${trainableCount} of ${model.params.numel()} parameters train, ${trainSet.numWindows} windows of ${seqLen} tokens`);
+
+  const ckpt = f.checkpoint ? String(f.checkpoint) : null;
+  const writeCheckpoint = (step: number, optimizer: AdamW) => {
+    if (ckpt) writeFileSync(ckpt, saveCheckpoint(model.params, optimizer, { step, fingerprint }));
+  };
+  const result = train(trainable, cfg, {
+    nextBatch, evalBatches, log,
+    afterStep: (step, optimizer) => {
+      if (Number(f.save_every) > 0 && step % Number(f.save_every) === 0) writeCheckpoint(step, optimizer);
+    },
+  }, resume);
+  if (evalBatches && cfg.evalInterval === 0) log(evaluate(trainable, evalBatches(), B, seqLen, result.steps));
+  writeCheckpoint(result.steps, result.optimizer);
+
+  if (f.lora_out && model.lora) console.log(`adapter: ${writeAdapter(exportLoraAdapter(model, gpt2NameToHf, name), String(f.lora_out))}`);
+  if (f.model_out) {
+    const dir = String(f.model_out);
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(path.join(dir, 'model.safetensors'), saveWeights(model.params, gpt2NameToHf));
+    writeFileSync(path.join(dir, 'config.json'), JSON.stringify(gpt2ConfigToHf(model.config), null, 2));
+    console.log(`model: ${dir}`);
+  }
+  log({ type: 'done', steps: result.steps, final_loss: result.finalLoss, tokens: result.tokens, ms: result.ms, peak_rss_mb: process.resourceUsage().maxRSS / 1024 });
+  return 0;
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  main(process.argv.slice(2)).then(
+    (code) => process.exit(code),
+    (e: Error) => {
+      console.error(`error: ${e.message}`);
+      if (e instanceof UsageError) console.error('run with --help to list the flags');
+      process.exit(e instanceof UsageError ? 2 : 1);
+    },
+  );
+}

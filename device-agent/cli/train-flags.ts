@@ -1,0 +1,47 @@
+// The GPT-2 trainer's flags: the C++ original's names and defaults where it had them (see
+// ../shared/reference/mobilefinetuner-behaviour.md section 1.1), plus FleetTune's additions. Where the
+// original was wrong (0 steps when neither --epochs nor --max_steps is set; dropout and seed ignored)
+// the flag now does what its name says.
+import type { FlagSpec } from './args.js';
+
+export const trainFlags: Record<string, FlagSpec> = {
+  data_dir: { type: 'string', help: 'WikiText-2 raw folder (wiki.train.raw, wiki.valid.raw)' },
+  data_file: { type: 'string', help: 'training text instead of --data_dir: .txt (one document per line) or .jsonl ({"text": ...})' },
+  eval_file: { type: 'string', help: 'validation text for --data_file (default: wiki.valid.raw of --data_dir)' },
+  pretrained_dir: { type: 'string', help: 'Hugging Face GPT-2 folder: config.json, model.safetensors, vocab.json + merges.txt or tokenizer.json' },
+  model_config: { type: 'string', help: 'instead of --pretrained_dir: small | medium | large | path/config.json, random weights' },
+  tokenizer_dir: { type: 'string', help: 'tokenizer folder when it is not --pretrained_dir' },
+  init_seed: { type: 'int', default: 1234, help: 'seed of the random weights for --model_config' },
+  lora_out: { type: 'string', help: 'folder for the PEFT adapter (adapter_model.safetensors + adapter_config.json); a path ending in .safetensors names the file' },
+  model_out: { type: 'string', help: 'folder for the fine-tuned model (config.json + model.safetensors), with --full_ft' },
+  lora_init_out: { type: 'string', help: 'write the initial (untrained) PEFT adapter to this folder' },
+  init_adapter: { type: 'string', help: 'start from this PEFT adapter folder instead of a fresh LoRA init' },
+  full_ft: { type: 'switch', help: 'full fine-tuning: train every parameter (default: LoRA)' },
+  epochs: { type: 'int', default: 0, help: 'epochs over the training windows (used when --max_steps is 0)' },
+  max_steps: { type: 'int', default: 0, help: 'optimizer steps (overrides --epochs)' },
+  steps: { type: 'int', help: 'alias of --max_steps (the original\'s name)' },
+  batch_size: { type: 'int', default: 1, help: 'micro-batch size' },
+  grad_accum_steps: { type: 'int', default: 1, help: 'micro-batches per optimizer step' },
+  seq_len: { type: 'int', default: 128, help: 'tokens per training window' },
+  rank: { type: 'int', default: 8, help: 'LoRA rank' },
+  alpha: { type: 'float', default: 16, help: 'LoRA alpha (scale = alpha / rank)' },
+  lora_dropout: { type: 'float', default: 0, help: 'dropout on the LoRA input' },
+  lora_targets: { type: 'string', default: 'attn.c_attn,attn.c_proj', help: 'comma list of attn.c_attn, attn.c_proj, mlp.c_fc, mlp.c_proj' },
+  lr: { type: 'float', default: 1e-4, help: 'peak learning rate' },
+  weight_decay: { type: 'float', default: 0, help: 'AdamW decoupled weight decay (matrices only)' },
+  warmup_steps: { type: 'int', default: 0, help: 'linear warmup steps' },
+  schedule: { type: 'string', default: 'cosine', help: 'cosine | linear | constant after warmup' },
+  min_lr_ratio: { type: 'float', default: 0.1, help: 'floor of the decay as a fraction of --lr' },
+  clip_grad_norm: { type: 'float', default: 1.0, help: 'global gradient-norm clip; 0 disables' },
+  data_fraction: { type: 'float', default: 1, help: 'keep this prefix fraction of the training tokens' },
+  eval_interval: { type: 'int', default: 0, help: 'evaluate every N steps (0: only at the end)' },
+  eval_batches: { type: 'int', default: 50, help: 'validation batches per evaluation' },
+  seed: { type: 'int', default: 42, help: 'seeds the data order, LoRA init and dropout' },
+  log: { type: 'string', help: 'run log (JSON Lines) path' },
+  log_interval: { type: 'int', default: 1, help: 'print progress every N steps' },
+  save_every: { type: 'int', default: 0, help: 'write a resume checkpoint every N steps to --checkpoint' },
+  checkpoint: { type: 'string', help: 'resume checkpoint path (written every --save_every steps and at the end)' },
+  resume_from: { type: 'string', help: 'continue a run from this checkpoint (same flags)' },
+  export_batches: { type: 'string', help: 'write the int32 token batches the run will consume, (steps*accum, B, seq_len+1), to this file' },
+  help: { type: 'switch', help: 'print this help' },
+};

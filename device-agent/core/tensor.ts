@@ -1,0 +1,55 @@
+// Tensor: a shape plus a flat float32 buffer, and an optional gradient buffer of the same size.
+// It is not a view/stride library: every tensor is contiguous and row-major, which is all the
+// kernels need. Integer inputs (token ids) travel as Int32Array beside tensors, not as tensors.
+// Follows llm.c's flat-buffer style; autograd bookkeeping lives in autograd.ts, not here.
+
+export type Shape = readonly number[];
+
+export function sizeOf(shape: Shape): number {
+  let n = 1;
+  for (const d of shape) {
+    if (!Number.isInteger(d) || d < 0) throw new Error(`invalid tensor shape [${shape.join(', ')}]`);
+    n *= d;
+  }
+  return n;
+}
+
+export class Tensor {
+  readonly shape: Shape;
+  readonly size: number;
+  data: Float32Array;
+  grad: Float32Array | null = null;
+  requiresGrad: boolean;
+
+  constructor(shape: Shape, data?: Float32Array, requiresGrad = false) {
+    this.shape = [...shape];
+    this.size = sizeOf(shape);
+    if (data && data.length !== this.size) {
+      throw new Error(`tensor data has ${data.length} elements but shape [${shape.join(', ')}] needs ${this.size}`);
+    }
+    this.data = data ?? new Float32Array(this.size);
+    this.requiresGrad = requiresGrad;
+  }
+
+  static zeros(shape: Shape, requiresGrad = false): Tensor {
+    return new Tensor(shape, undefined, requiresGrad);
+  }
+
+  /** The gradient buffer, allocated (zeroed) on first use. */
+  ensureGrad(): Float32Array {
+    if (!this.grad) this.grad = new Float32Array(this.size);
+    return this.grad;
+  }
+
+  /** Last dimension and the product of the others: the (rows, cols) view kernels work on. */
+  rowsCols(): [number, number] {
+    const cols = this.shape[this.shape.length - 1] ?? 1;
+    return [cols === 0 ? 0 : this.size / cols, cols];
+  }
+
+  /** Mean of all elements, in float64 (a convenience for logging, not a differentiable op). */
+  item(): number {
+    if (this.size !== 1) throw new Error(`item() needs a one-element tensor, got shape [${this.shape.join(', ')}]`);
+    return this.data[0];
+  }
+}

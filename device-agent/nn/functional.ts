@@ -1,0 +1,149 @@
+// Differentiable ops: each runs the active backend's forward kernel, and records one tape entry
+// whose closure calls the matching backward kernel. Tensors of shape (..., C) are treated as
+// (rows, C). Gradients are only computed for inputs that require them (frozen base weights get no
+// weight-gradient matmul, which is most of LoRA's saving).
+import { Tensor } from '../core/tensor.js';
+import { tape } from '../core/autograd.js';
+import { kernel } from '../core/registry.js';
+
+function out(shape: readonly number[], needsGrad: boolean, data?: Float32Array): Tensor {
+  return new Tensor(shape, data, needsGrad);
+}
+
+/** y(rows, N) = x(rows, K) @ op(w) (+ bias); w is (K, N) (Conv1D layout) or (N, K) when transW. */
+export function matmul(x: Tensor, w: Tensor, opts: { transW?: boolean; bias?: Tensor | null } = {}): Tensor {
+  const transW = opts.transW ?? false;
+  const bias = opts.bias ?? null;
+  const [rows, K] = x.rowsCols();
+  const N = transW ? w.shape[0] : w.shape[1];
+  const wK = transW ? w.shape[1] : w.shape[0];
+  if (w.shape.length !== 2 || wK !== K) {
+    throw new Error(`matmul: input has ${K} features but weight shape is [${w.shape.join(', ')}]${transW ? ' (transposed)' : ''}`);
+  }
+  const y = new Float32Array(rows * N);
+  kernel('matmul')(x.data, w.data, y, rows, N, K, false, transW, false);
+  if (bias) kernel('bias-add').forward(y, bias.data, rows, N);
+  const res = out([...x.shape.slice(0, -1), N], false, y);
+  res.requiresGrad = tape.record('matmul', [x, w, bias], () => {
+    const dy = res.grad;
+    if (!dy) return;
+    const mm = kernel('matmul');
+    // dx(rows,K) += dy(rows,N) @ op(w)^T
+    if (x.requiresGrad) mm(dy, w.data, x.ensureGrad(), rows, K, N, false, !transW, true);
+    // dw: (K,N) += x^T @ dy, or (N,K) += dy^T @ x
+    if (w.requiresGrad) {
+      if (transW) mm(dy, x.data, w.ensureGrad(), N, K, rows, true, false, true);
+      else mm(x.data, dy, w.ensureGrad(), K, N, rows, true, false, true);
+    }
+    if (bias?.requiresGrad) kernel('bias-add').backward(bias.ensureGrad(), dy, rows, N);
+  });
+  return res;
+}
+
+export function add(a: Tensor, b: Tensor): Tensor {
+  if (a.size !== b.size) throw new Error(`add: sizes differ ([${a.shape.join(', ')}] vs [${b.shape.join(', ')}])`);
+  const res = out(a.shape, false);
+  kernel('add').forward(res.data, a.data, b.data, a.size);
+  res.requiresGrad = tape.record('add', [a, b], () => {
+    const d = res.grad;
+    if (!d) return;
+    const sc = kernel('scale').backward;
+    if (a.requiresGrad) sc(a.ensureGrad(), d, 1, a.size);
+    if (b.requiresGrad) sc(b.ensureGrad(), d, 1, b.size);
+  });
+  return res;
+}
+
+export function scale(x: Tensor, s: number): Tensor {
+  const res = out(x.shape, false);
+  kernel('scale').forward(res.data, x.data, s, x.size);
+  res.requiresGrad = tape.record('scale', [x], () => {
+    if (res.grad && x.requiresGrad) kernel('scale').backward(x.ensureGrad(), res.grad, s, x.size);
+  });
+  return res;
+}
+
+/** Inverted dropout with a caller-supplied keep mask (values 0 or 1/(1-p)), so masks are seeded. */
+export function dropout(x: Tensor, mask: Float32Array): Tensor {
+  const res = out(x.shape, false);
+  kernel('dropout').forward(res.data, x.data, mask, x.size);
+  res.requiresGrad = tape.record('dropout', [x], () => {
+    if (!res.grad || !x.requiresGrad) return;
+    const dx = x.ensureGrad();
+    for (let i = 0; i < x.size; i++) dx[i] += res.grad[i] * mask[i];
+  });
+  return res;
+}
+
+export function layerNorm(x: Tensor, w: Tensor, b: Tensor, eps: number): Tensor {
+  const [rows, C] = x.rowsCols();
+  const res = out(x.shape, false);
+  const mean = new Float32Array(rows);
+  const rstd = new Float32Array(rows);
+  kernel('layer-norm').forward(res.data, mean, rstd, x.data, w.data, b.data, rows, C, eps);
+  res.requiresGrad = tape.record('layer-norm', [x, w, b], () => {
+    if (!res.grad) return;
+    kernel('layer-norm').backward(
+      x.requiresGrad ? x.ensureGrad() : null, w.requiresGrad ? w.ensureGrad() : null, b.requiresGrad ? b.ensureGrad() : null,
+      res.grad, x.data, w.data, mean, rstd, rows, C,
+    );
+  });
+  return res;
+}
+
+export function gelu(x: Tensor): Tensor {
+  const res = out(x.shape, false);
+  kernel('gelu').forward(res.data, x.data, x.size);
+  res.requiresGrad = tape.record('gelu', [x], () => {
+    if (res.grad && x.requiresGrad) kernel('gelu').backward(x.ensureGrad(), x.data, res.grad, x.size);
+  });
+  return res;
+}
+
+/** Causal self-attention: qkv (B, T, 3C) -> (B, T, C) with H heads. */
+export function attention(qkv: Tensor, B: number, T: number, H: number): Tensor {
+  const C = qkv.shape[qkv.shape.length - 1] / 3;
+  if (!Number.isInteger(C) || C % H !== 0) throw new Error(`attention: qkv width ${3 * C} is not 3 * (a multiple of ${H} heads)`);
+  const res = out([B, T, C], false);
+  const att = new Float32Array(B * H * T * T);
+  kernel('attention').forward(res.data, att, qkv.data, B, T, C, H);
+  res.requiresGrad = tape.record('attention', [qkv], () => {
+    if (res.grad && qkv.requiresGrad) kernel('attention').backward(qkv.ensureGrad(), res.grad, qkv.data, att, B, T, C, H);
+  });
+  return res;
+}
+
+/** Token + position embeddings: ids (B, T) -> (B, T, C). */
+export function embedding(ids: Int32Array, wte: Tensor, wpe: Tensor, B: number, T: number): Tensor {
+  const C = wte.shape[1];
+  if (T > wpe.shape[0]) throw new Error(`sequence length ${T} exceeds the model's ${wpe.shape[0]} positions; use a smaller --seq_len`);
+  const res = out([B, T, C], false);
+  kernel('embedding').forward(res.data, ids, wte.data, wpe.data, B, T, C);
+  res.requiresGrad = tape.record('embedding', [wte, wpe], () => {
+    if (!res.grad) return;
+    kernel('embedding').backward(wte.requiresGrad ? wte.ensureGrad() : null, wpe.requiresGrad ? wpe.ensureGrad() : null, res.grad, ids, B, T, C);
+  });
+  return res;
+}
+
+/** Mean softmax cross-entropy of logits (N, V) against targets (N); targets < 0 are ignored. Returns a scalar. */
+export function crossEntropy(logits: Tensor, targets: Int32Array): Tensor {
+  const [N, V] = logits.rowsCols();
+  const losses = new Float32Array(N);
+  const probs = new Float32Array(N * V);
+  kernel('cross-entropy').forward(losses, probs, logits.data, targets, N, V);
+  let count = 0;
+  let sum = 0;
+  for (let n = 0; n < N; n++) {
+    if (targets[n] >= 0) {
+      count++;
+      sum += losses[n];
+    }
+  }
+  if (count === 0) throw new Error('cross-entropy: every target is ignored; the batch holds no tokens to predict');
+  const res = out([1], false, new Float32Array([sum / count]));
+  res.requiresGrad = tape.record('cross-entropy', [logits], () => {
+    if (res.grad && logits.requiresGrad) kernel('cross-entropy').backward(logits.ensureGrad(), probs, targets, N, V, res.grad[0] / count);
+  });
+  return res;
+}
