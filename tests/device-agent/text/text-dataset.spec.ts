@@ -153,7 +153,7 @@ describe('errors', () => {
   it('too few tokens names the file, the count and the seq_len needed', async () => {
     const p = join(wiki, 'wiki.train.raw');
     await expect(TextDataset.load({ dir: wiki, split: 'train' }, toy, { seqLen: 64 })).rejects.toThrow(
-      `TextDataset: ${p} has 10 tokens but --seq_len 64 needs at least 65 (one window is seq_len + 1 tokens); use a smaller --seq_len or more data`,
+      `TextDataset: ${p} has 11 tokens but --seq_len 64 needs at least 65 (one window is seq_len + 1 tokens); use a smaller --seq_len or more data`,
     );
     const ds = await TextDataset.load({ dir: wiki, split: 'train' }, toy, { seqLen: 3 });
     expect(ds.source).toBe(p);
