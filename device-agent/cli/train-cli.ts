@@ -133,17 +133,20 @@ export async function main(argv: string[]): Promise<number> {
   console.log(`${name}: ${fullFt ? 'full fine-tuning' : 'LoRA'}, ${trainableCount} of ${model.params.numel()} parameters train, ${trainSet.numWindows} windows of ${seqLen} tokens`);
 
   const ckpt = f.checkpoint ? String(f.checkpoint) : null;
-  const writeCheckpoint = (step: number, optimizer: AdamW) => {
-    if (ckpt) writeFileSync(ckpt, saveCheckpoint(model.params, optimizer, { step, fingerprint }));
+  // periodic checkpoints go to <stem>_step<N>.safetensors (as the original), the final one to --checkpoint
+  const writeCheckpoint = (step: number, optimizer: AdamW, periodic: boolean) => {
+    if (!ckpt) return;
+    const file = periodic ? ckpt.replace(/(\.safetensors)?$/, `_step${step}.safetensors`) : ckpt;
+    writeFileSync(file, saveCheckpoint(model.params, optimizer, { step, fingerprint }));
   };
   const result = train(trainable, cfg, {
     nextBatch, evalBatches, log,
     afterStep: (step, optimizer) => {
-      if (Number(f.save_every) > 0 && step % Number(f.save_every) === 0) writeCheckpoint(step, optimizer);
+      if (Number(f.save_every) > 0 && step % Number(f.save_every) === 0 && step < cfg.steps) writeCheckpoint(step, optimizer, true);
     },
   }, resume);
   if (evalBatches && cfg.evalInterval === 0) log(evaluate(trainable, evalBatches(), B, seqLen, result.steps));
-  writeCheckpoint(result.steps, result.optimizer);
+  writeCheckpoint(result.steps, result.optimizer, false);
 
   if (f.lora_out && model.lora) console.log(`adapter: ${writeAdapter(exportLoraAdapter(model, gpt2NameToHf, name), String(f.lora_out))}`);
   if (f.model_out) {
