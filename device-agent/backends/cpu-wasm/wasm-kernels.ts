@@ -25,7 +25,7 @@ async function readBytes(source: Uint8Array | URL | string | undefined): Promise
   if (isNode && isFile) {
     const { readFile } = await import('node:fs/promises');
     try {
-      return await readFile(url);
+      return await readFile(typeof url === 'string' && url.startsWith('file:') ? new URL(url) : url);
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw missingBuild(String(url));
       throw err;
