@@ -57,7 +57,7 @@ export interface TrainIo {
   /** Polled between steps: a cancel request ends the loop after the current step. */
   shouldStop?(): boolean;
   /** Called after each step (checkpoints, telemetry). */
-  afterStep?(step: number, optimizer: AdamW): void;
+  afterStep?(step: number, optimizer: AdamW): void | Promise<void>;
 }
 
 export interface TrainResult {
@@ -93,7 +93,7 @@ export function evaluate(model: Trainable, batches: Iterable<Int32Array>, B: num
   return { type: 'eval', step, split: 'valid', loss, ppl: Math.exp(loss), tokens: n * B * T };
 }
 
-export function train(model: Trainable, cfg: TrainConfig, io: TrainIo, resume?: { optimizer: AdamW; step: number }): TrainResult {
+export async function train(model: Trainable, cfg: TrainConfig, io: TrainIo, resume?: { optimizer: AdamW; step: number }): Promise<TrainResult> {
   validateTrainConfig(cfg);
   const { batchSize: B, seqLen: T, gradAccum } = cfg;
   const optimizer = resume?.optimizer ?? new AdamW(model.params, cfg.adamw);
@@ -123,7 +123,7 @@ export function train(model: Trainable, cfg: TrainConfig, io: TrainIo, resume?: 
     const rec: StepRecord = { type: 'step', step: s + 1, loss: finalLoss, lr, tokens: (s + 1) * tokensPerStep, ms, grad_norm: gradNorm };
     io.log(rec);
     if (cfg.evalInterval > 0 && io.evalBatches && (s + 1) % cfg.evalInterval === 0) io.log(evaluate(model, io.evalBatches(), B, T, s + 1));
-    io.afterStep?.(s + 1, optimizer);
+    await io.afterStep?.(s + 1, optimizer); // the caller's turn: checkpoints, telemetry, cancel messages
   }
   return { steps: s, finalLoss, tokens: s * tokensPerStep, ms: totalMs, optimizer };
 }

@@ -7,11 +7,12 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { initCpuWasmBackend } from '../backends/cpu-wasm/index.js';
 import { Rng } from '../core/rng.js';
-import { gpt2ConfigToHf, gpt2NameToHf, gpt2Trainable, type Gpt2 } from '../models/gpt2.js';
-import { addLora, type LoraTarget } from '../nn/lora.js';
+import { gpt2ConfigToHf, gpt2NameToHf, type Gpt2 } from '../models/gpt2.js';
 import { Gpt2Tokenizer } from '../text/gpt2-tokenizer.js';
 import { TextDataset } from '../text/text-dataset.js';
-import { evaluate, train, defaultTrainConfig, type TrainConfig } from '../train.js';
+import { evaluate, train } from '../train.js';
+import { trainSpec } from '../protocol.js';
+import { prepareRun } from '../run-setup.js';
 import { AdamW } from '../optim/adamw.js';
 import { exportLoraAdapter, importLoraAdapter } from '../io/lora-files.js';
 import { saveWeights } from '../io/weights.js';
@@ -23,6 +24,13 @@ import { trainFlags } from './train-flags.js';
 import { loadPretrainedGpt2, randomGpt2 } from './load-gpt2.js';
 
 const AGENT_VERSION = '0.1.0';
+
+/** Protocol field -> the CLI flag a person typed, for error messages. */
+const flagOf: Record<string, string> = {
+  lr: '--lr', warmupSteps: '--warmup_steps', schedule: '--schedule', minLrRatio: '--min_lr_ratio', clipGradNorm: '--clip_grad_norm',
+  weightDecay: '--weight_decay', evalInterval: '--eval_interval', evalBatches: '--eval_batches', 'lora.r': '--rank', 'lora.alpha': '--alpha',
+  'lora.dropout': '--lora_dropout', batchSize: '--batch_size', seqLen: '--seq_len', gradAccum: '--grad_accum_steps',
+};
 
 function writeAdapter(files: PeftAdapterFiles, out: string): string {
   const file = out.endsWith('.safetensors') ? out : path.join(out, 'adapter_model.safetensors');
@@ -71,17 +79,6 @@ export async function main(argv: string[]): Promise<number> {
 
   const seed = Number(f.seed);
   const fullFt = Boolean(f.full_ft);
-  if (fullFt) model.params.setTrainable(() => true);
-  else {
-    const targets = String(f.lora_targets).split(',').map((s) => s.trim()).filter(Boolean) as LoraTarget[];
-    addLora(model, model.config.nLayer, { r: Number(f.rank), alpha: Number(f.alpha), dropout: Number(f.lora_dropout), targets }, seed);
-    if (f.init_adapter) {
-      const dir = String(f.init_adapter);
-      const st = path.join(dir, 'adapter_model.safetensors');
-      importLoraAdapter(model, { safetensors: new Uint8Array(readFileSync(st)), configJson: readFileSync(path.join(dir, 'adapter_config.json'), 'utf8') }, st, gpt2NameToHf);
-    }
-  }
-
   const seqLen = Number(f.seq_len);
   if (seqLen > model.config.nPositions) throw new UsageError(`--seq_len ${seqLen} exceeds the model's ${model.config.nPositions} positions`);
   const { trainSet, valid } = await loadData(f, tokenizer, seqLen);
@@ -91,14 +88,18 @@ export async function main(argv: string[]): Promise<number> {
   const steps = maxSteps > 0 ? maxSteps : Number(f.epochs) * trainSet.stepsPerEpoch(B, accum);
   if (steps <= 0) throw new UsageError(`nothing to train: set --max_steps N or --epochs N (one epoch is ${trainSet.stepsPerEpoch(B, accum)} steps at --batch_size ${B} --grad_accum_steps ${accum})`);
 
-  const cfg: TrainConfig = {
-    ...defaultTrainConfig, steps, batchSize: B, seqLen, gradAccum: accum, lr: Number(f.lr), warmupSteps: Number(f.warmup_steps),
-    schedule: String(f.schedule) as TrainConfig['schedule'], minLrRatio: Number(f.min_lr_ratio), clipGradNorm: Number(f.clip_grad_norm),
-    adamw: { ...defaultTrainConfig.adamw, weightDecay: Number(f.weight_decay) }, evalInterval: Number(f.eval_interval),
-  };
-  const batches = trainSet.batches(B, new Rng(seed));
-  const nextBatch = () => batches.next().value as Int32Array;
-  const evalBatches = valid ? () => [...valid.batches(B, 0, { shuffle: false, epochs: 1 })].slice(0, Number(f.eval_batches)) : undefined;
+  const parsed = trainSpec.safeParse({
+    mode: fullFt ? 'full' : 'lora', steps, batchSize: B, seqLen, gradAccum: accum, lr: f.lr, warmupSteps: f.warmup_steps, schedule: f.schedule,
+    minLrRatio: f.min_lr_ratio, clipGradNorm: f.clip_grad_norm, weightDecay: f.weight_decay, seed, evalInterval: f.eval_interval, evalBatches: f.eval_batches,
+    lora: fullFt ? undefined : { r: f.rank, alpha: f.alpha, dropout: f.lora_dropout, targets: String(f.lora_targets).split(',').map((s) => s.trim()).filter(Boolean) },
+  });
+  if (!parsed.success) throw new UsageError(parsed.error.issues.map((i) => `${i.path[0] === 'lora' && i.path[1] === 'targets' ? '--lora_targets' : (flagOf[i.path.join('.')] ?? i.path.join('.'))}: ${i.message}`).join('; '));
+  const { trainable, cfg, nextBatch, evalBatches, trainableParams, totalParams } = prepareRun(model, parsed.data, trainSet, valid);
+  if (f.init_adapter && model.lora) {
+    const dir = String(f.init_adapter);
+    const st = path.join(dir, 'adapter_model.safetensors');
+    importLoraAdapter(model, { safetensors: new Uint8Array(readFileSync(st)), configJson: readFileSync(path.join(dir, 'adapter_config.json'), 'utf8') }, st, gpt2NameToHf);
+  }
 
   if (f.export_batches) {
     const all = trainSet.batches(B, new Rng(seed));
@@ -108,7 +109,6 @@ export async function main(argv: string[]): Promise<number> {
   }
   if (f.lora_init_out && model.lora) writeAdapter(exportLoraAdapter(model, gpt2NameToHf, name), String(f.lora_init_out));
 
-  const trainable = gpt2Trainable(model);
   const fingerprint = JSON.stringify({ name, full: fullFt, rank: f.rank, targets: f.lora_targets, B, seqLen, accum, steps, seed });
   let resume: { optimizer: AdamW; step: number } | undefined;
   if (f.resume_from) {
@@ -127,10 +127,9 @@ export async function main(argv: string[]): Promise<number> {
       console.log(`step ${r.step}/${steps} | loss ${r.loss.toFixed(4)} | lr ${r.lr.toExponential(2)} | ${Math.round((B * seqLen * accum) / (r.ms / 1000))} tok/s | ${r.ms.toFixed(0)} ms`);
     } else if (r.type === 'eval') console.log(`eval @ step ${r.step} | loss ${r.loss.toFixed(4)} | ppl ${r.ppl.toFixed(2)}`);
   };
-  const trainableCount = model.params.numel((p) => p.tensor.requiresGrad);
   log({ type: 'run', impl: 'fleettune', agent_version: AGENT_VERSION, model: name, mode: fullFt ? 'full' : 'lora', started_at: new Date().toISOString(),
-    config: { ...cfg, lora: model.lora?.config ?? null, seed, trainable_params: trainableCount, total_params: model.params.numel(), train_windows: trainSet.numWindows, backend: 'cpu-wasm' } });
-  console.log(`${name}: ${fullFt ? 'full fine-tuning' : 'LoRA'}, ${trainableCount} of ${model.params.numel()} parameters train, ${trainSet.numWindows} windows of ${seqLen} tokens`);
+    config: { ...cfg, lora: model.lora?.config ?? null, seed, trainable_params: trainableParams, total_params: totalParams, train_windows: trainSet.numWindows, backend: 'cpu-wasm' } });
+  console.log(`${name}: ${fullFt ? 'full fine-tuning' : 'LoRA'}, ${trainableParams} of ${totalParams} parameters train, ${trainSet.numWindows} windows of ${seqLen} tokens`);
 
   const ckpt = f.checkpoint ? String(f.checkpoint) : null;
   // periodic checkpoints go to <stem>_step<N>.safetensors (as the original), the final one to --checkpoint
@@ -139,7 +138,7 @@ export async function main(argv: string[]): Promise<number> {
     const file = periodic ? ckpt.replace(/(\.safetensors)?$/, `_step${step}.safetensors`) : ckpt;
     writeFileSync(file, saveCheckpoint(model.params, optimizer, { step, fingerprint }));
   };
-  const result = train(trainable, cfg, {
+  const result = await train(trainable, cfg, {
     nextBatch, evalBatches, log,
     afterStep: (step, optimizer) => {
       if (Number(f.save_every) > 0 && step % Number(f.save_every) === 0 && step < cfg.steps) writeCheckpoint(step, optimizer, true);

@@ -2,6 +2,7 @@
 // It is not a view/stride library: every tensor is contiguous and row-major, which is all the
 // kernels need. Integer inputs (token ids) travel as Int32Array beside tensors, not as tensors.
 // Follows llm.c's flat-buffer style; autograd bookkeeping lives in autograd.ts, not here.
+import { track } from './memory-tracker.js';
 
 export type Shape = readonly number[];
 
@@ -27,7 +28,7 @@ export class Tensor {
     if (data && data.length !== this.size) {
       throw new Error(`tensor data has ${data.length} elements but shape [${shape.join(', ')}] needs ${this.size}`);
     }
-    this.data = data ?? new Float32Array(this.size);
+    this.data = data ?? track(new Float32Array(this.size));
     this.requiresGrad = requiresGrad;
   }
 
@@ -37,7 +38,7 @@ export class Tensor {
 
   /** The gradient buffer, allocated (zeroed) on first use. */
   ensureGrad(): Float32Array {
-    if (!this.grad) this.grad = new Float32Array(this.size);
+    if (!this.grad) this.grad = track(new Float32Array(this.size));
     return this.grad;
   }
 

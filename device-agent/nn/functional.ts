@@ -5,6 +5,7 @@
 import { Tensor } from '../core/tensor.js';
 import { tape } from '../core/autograd.js';
 import { kernel } from '../core/registry.js';
+import { track } from '../core/memory-tracker.js';
 
 function out(shape: readonly number[], needsGrad: boolean, data?: Float32Array): Tensor {
   return new Tensor(shape, data, needsGrad);
@@ -20,7 +21,7 @@ export function matmul(x: Tensor, w: Tensor, opts: { transW?: boolean; bias?: Te
   if (w.shape.length !== 2 || wK !== K) {
     throw new Error(`matmul: input has ${K} features but weight shape is [${w.shape.join(', ')}]${transW ? ' (transposed)' : ''}`);
   }
-  const y = new Float32Array(rows * N);
+  const y = track(new Float32Array(rows * N));
   kernel('matmul')(x.data, w.data, y, rows, N, K, false, transW, false);
   if (bias) kernel('bias-add').forward(y, bias.data, rows, N);
   const res = out([...x.shape.slice(0, -1), N], false, y);
@@ -78,8 +79,8 @@ export function dropout(x: Tensor, mask: Float32Array): Tensor {
 export function layerNorm(x: Tensor, w: Tensor, b: Tensor, eps: number): Tensor {
   const [rows, C] = x.rowsCols();
   const res = out(x.shape, false);
-  const mean = new Float32Array(rows);
-  const rstd = new Float32Array(rows);
+  const mean = track(new Float32Array(rows));
+  const rstd = track(new Float32Array(rows));
   kernel('layer-norm').forward(res.data, mean, rstd, x.data, w.data, b.data, rows, C, eps);
   res.requiresGrad = tape.record('layer-norm', [x, w, b], () => {
     if (!res.grad) return;
@@ -105,7 +106,7 @@ export function attention(qkv: Tensor, B: number, T: number, H: number): Tensor 
   const C = qkv.shape[qkv.shape.length - 1] / 3;
   if (!Number.isInteger(C) || C % H !== 0) throw new Error(`attention: qkv width ${3 * C} is not 3 * (a multiple of ${H} heads)`);
   const res = out([B, T, C], false);
-  const att = new Float32Array(B * H * T * T);
+  const att = track(new Float32Array(B * H * T * T));
   kernel('attention').forward(res.data, att, qkv.data, B, T, C, H);
   res.requiresGrad = tape.record('attention', [qkv], () => {
     if (res.grad && qkv.requiresGrad) kernel('attention').backward(qkv.ensureGrad(), res.grad, qkv.data, att, B, T, C, H);
@@ -129,8 +130,8 @@ export function embedding(ids: Int32Array, wte: Tensor, wpe: Tensor, B: number, 
 /** Mean softmax cross-entropy of logits (N, V) against targets (N); targets < 0 are ignored. Returns a scalar. */
 export function crossEntropy(logits: Tensor, targets: Int32Array): Tensor {
   const [N, V] = logits.rowsCols();
-  const losses = new Float32Array(N);
-  const probs = new Float32Array(N * V);
+  const losses = track(new Float32Array(N));
+  const probs = track(new Float32Array(N * V));
   kernel('cross-entropy').forward(losses, probs, logits.data, targets, N, V);
   let count = 0;
   let sum = 0;

@@ -3,6 +3,7 @@
 // Moments are kept per parameter name so they can be checkpointed and restored for resume.
 import { decays, type ParameterTable } from '../core/parameter-table.js';
 import { kernel } from '../core/registry.js';
+import { track } from '../core/memory-tracker.js';
 
 export interface AdamWConfig {
   beta1: number;
@@ -21,8 +22,8 @@ export class AdamW {
 
   constructor(private readonly params: ParameterTable, readonly config: AdamWConfig = defaultAdamW) {
     for (const p of params.trainable()) {
-      this.m.set(p.name, new Float32Array(p.tensor.size));
-      this.v.set(p.name, new Float32Array(p.tensor.size));
+      this.m.set(p.name, track(new Float32Array(p.tensor.size)));
+      this.v.set(p.name, track(new Float32Array(p.tensor.size)));
     }
   }
 

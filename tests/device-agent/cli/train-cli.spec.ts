@@ -67,3 +67,12 @@ describe('train-cli', () => {
     await expect(main(['--pretrained_dir', broken, '--data_dir', dataDir, '--max_steps', '1'])).rejects.toThrow(/broken\/model\.safetensors/);
   });
 });
+
+describe('train-cli flag validation', () => {
+  it('names the flag for out-of-range hyper-parameters', async () => {
+    const base = ['--pretrained_dir', modelDir, '--data_dir', dataDir, '--max_steps', '1', '--seq_len', '16'];
+    await expect(main([...base, '--lora_targets', 'attn.c_attn,attn.q_proj'])).rejects.toThrow(/--lora_targets/);
+    await expect(main([...base, '--lora_dropout', '1.5'])).rejects.toThrow(/--lora_dropout/);
+    await expect(main([...base, '--schedule', 'step'])).rejects.toThrow(/--schedule/);
+  });
+});

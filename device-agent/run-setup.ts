@@ -1,0 +1,48 @@
+// Turns a TrainSpec (the protocol's hyper-parameter block, also built from CLI flags) plus a model
+// and datasets into what the train loop needs: LoRA or full-FT parameters, the TrainConfig, the
+// seeded batch stream and the evaluation batches. Shared by the CLI and the agent runtime, so both
+// train identically. Not I/O: callers load files (fs, or fetch from the hub).
+import { Rng } from './core/rng.js';
+import type { TrainSpec } from './protocol.js';
+import { gpt2Trainable, type Gpt2 } from './models/gpt2.js';
+import { addLora } from './nn/lora.js';
+import type { TextDataset } from './text/text-dataset.js';
+import { defaultTrainConfig, validateTrainConfig, type Trainable, type TrainConfig } from './train.js';
+
+export interface PreparedRun {
+  trainable: Trainable;
+  cfg: TrainConfig;
+  nextBatch: () => Int32Array;
+  evalBatches?: () => Int32Array[];
+  trainableParams: number;
+  totalParams: number;
+}
+
+export function trainConfigFromSpec(spec: TrainSpec): TrainConfig {
+  const cfg: TrainConfig = {
+    ...defaultTrainConfig, steps: spec.steps, batchSize: spec.batchSize, seqLen: spec.seqLen, gradAccum: spec.gradAccum, lr: spec.lr,
+    warmupSteps: spec.warmupSteps, schedule: spec.schedule, minLrRatio: spec.minLrRatio, clipGradNorm: spec.clipGradNorm,
+    adamw: { ...defaultTrainConfig.adamw, weightDecay: spec.weightDecay }, evalInterval: spec.evalInterval,
+  };
+  validateTrainConfig(cfg);
+  return cfg;
+}
+
+export function prepareRun(model: Gpt2, spec: TrainSpec, trainSet: TextDataset, valid: TextDataset | null): PreparedRun {
+  if (spec.seqLen > model.config.nPositions) throw new Error(`--seq_len ${spec.seqLen} exceeds the model's ${model.config.nPositions} positions`);
+  if (spec.mode === 'full') model.params.setTrainable(() => true);
+  else {
+    if (!spec.lora) throw new Error('LoRA mode needs a lora block (r, alpha, dropout, targets)');
+    addLora(model, model.config.nLayer, spec.lora, spec.seed);
+  }
+  const cfg = trainConfigFromSpec(spec);
+  const batches = trainSet.batches(spec.batchSize, new Rng(spec.seed));
+  return {
+    trainable: gpt2Trainable(model),
+    cfg,
+    nextBatch: () => batches.next().value as Int32Array,
+    evalBatches: valid ? () => [...valid.batches(spec.batchSize, 0, { shuffle: false, epochs: 1 })].slice(0, spec.evalBatches) : undefined,
+    trainableParams: model.params.numel((p) => p.tensor.requiresGrad),
+    totalParams: model.params.numel(),
+  };
+}
