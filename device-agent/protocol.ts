@@ -64,6 +64,12 @@ export const jobMessage = z.object({
   train: trainSpec,
   /** Upload the trained adapter (LoRA) to this URL with HTTP PUT, then send an artifact message. */
   artifactUrl: z.string().optional(),
+  /**
+   * Before training, upload what a PyTorch reference run needs to replay this job exactly:
+   * batches.bin (the token batches), lora_init/adapter_model.safetensors (LoRA) and, for random
+   * weights, model_init.safetensors. Needs artifactUrl.
+   */
+  exportInputs: z.boolean().default(false),
   /** Milliseconds between memory messages. */
   memoryIntervalMs: z.number().int().positive().default(1000),
 });
@@ -108,7 +114,7 @@ export const agentMessage = z.discriminatedUnion('type', [
     offloadWrites: z.number().int().nonnegative().optional(),
   }),
   z.object({ type: z.literal('power'), ...job, state: z.string(), reading: z.record(z.string(), z.number()), sleepMs: z.number() }),
-  z.object({ type: z.literal('artifact'), ...job, kind: z.enum(['adapter', 'model']), name: z.string(), bytes: z.number().int(), sha256: z.string() }),
+  z.object({ type: z.literal('artifact'), ...job, kind: z.enum(['adapter', 'model', 'input']), name: z.string(), bytes: z.number().int(), sha256: z.string() }),
   z.object({ type: z.literal('done'), ...job, steps: z.number().int(), finalLoss: z.number().nullable(), tokens: z.number().int(), ms: z.number(), cancelled: z.boolean() }),
   z.object({ type: z.literal('error'), jobId: z.string().optional(), code: z.string(), message: z.string(), recoverable: z.boolean() }),
 ]);

@@ -46,3 +46,15 @@ export function prepareRun(model: Gpt2, spec: TrainSpec, trainSet: TextDataset, 
     totalParams: model.params.numel(),
   };
 }
+
+/**
+ * The exact token batches a run will consume, (steps * gradAccum, B, seqLen + 1) int32 little-endian,
+ * drawn from a second stream with the same seed; the PyTorch reference trains on this file.
+ */
+export function exportBatches(trainSet: TextDataset, spec: TrainSpec): Uint8Array {
+  const all = trainSet.batches(spec.batchSize, new Rng(spec.seed));
+  const size = spec.batchSize * (spec.seqLen + 1);
+  const out = new Int32Array(spec.steps * spec.gradAccum * size);
+  for (let i = 0; i < spec.steps * spec.gradAccum; i++) out.set(all.next().value as Int32Array, i * size);
+  return new Uint8Array(out.buffer);
+}

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { writeTinyGpt2Fixture } from './tiny-fixture.js';
+import { writeTinyGpt2Fixture } from '../../device-agent/fixtures/tiny-gpt2.js';
 import { parseRunLog, type StepRecord } from '../../device-agent/run-log.js';
 import { parseSafetensors, toFloat32 } from '../../device-agent/io/safetensors.js';
 

@@ -12,7 +12,7 @@ import { Gpt2Tokenizer } from '../text/gpt2-tokenizer.js';
 import { TextDataset } from '../text/text-dataset.js';
 import { evaluate, train } from '../train.js';
 import { trainSpec } from '../protocol.js';
-import { prepareRun } from '../run-setup.js';
+import { exportBatches, prepareRun } from '../run-setup.js';
 import { AdamW } from '../optim/adamw.js';
 import { exportLoraAdapter, importLoraAdapter } from '../io/lora-files.js';
 import { saveWeights } from '../io/weights.js';
@@ -101,12 +101,7 @@ export async function main(argv: string[]): Promise<number> {
     importLoraAdapter(model, { safetensors: new Uint8Array(readFileSync(st)), configJson: readFileSync(path.join(dir, 'adapter_config.json'), 'utf8') }, st, gpt2NameToHf);
   }
 
-  if (f.export_batches) {
-    const all = trainSet.batches(B, new Rng(seed));
-    const out = new Int32Array(steps * accum * B * (seqLen + 1));
-    for (let i = 0; i < steps * accum; i++) out.set(all.next().value as Int32Array, i * B * (seqLen + 1));
-    writeFileSync(String(f.export_batches), new Uint8Array(out.buffer));
-  }
+  if (f.export_batches) writeFileSync(String(f.export_batches), exportBatches(trainSet, parsed.data));
   if (f.lora_init_out && model.lora) writeAdapter(exportLoraAdapter(model, gpt2NameToHf, name), String(f.lora_init_out));
 
   const fingerprint = JSON.stringify({ name, full: fullFt, rank: f.rank, targets: f.lora_targets, B, seqLen, accum, steps, seed });

@@ -8,7 +8,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { main } from '../../../device-agent/cli/train-cli.js';
-import { writeTinyGpt2Fixture } from '../../../benchmarks/align/tiny-fixture.js';
+import { writeTinyGpt2Fixture } from '../../../device-agent/fixtures/tiny-gpt2.js';
 import { loadPretrainedGpt2 } from '../../../device-agent/cli/load-gpt2.js';
 import { addLora } from '../../../device-agent/nn/lora.js';
 import { importLoraAdapter } from '../../../device-agent/io/lora-files.js';

@@ -6,7 +6,7 @@ import { mkdtempSync, readFileSync, writeFileSync, existsSync, copyFileSync, mkd
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { main } from '../../../device-agent/cli/train-cli.js';
-import { writeTinyGpt2Fixture } from '../../../benchmarks/align/tiny-fixture.js';
+import { writeTinyGpt2Fixture } from '../../../device-agent/fixtures/tiny-gpt2.js';
 import { parseRunLog, type StepRecord } from '../../../device-agent/run-log.js';
 
 let dir: string;

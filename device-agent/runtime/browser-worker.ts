@@ -1,0 +1,42 @@
+// Browser entry of the device agent, run as a module Web Worker (so training never blocks the
+// page): connects to the hub that served it (same origin, token from the page URL), runs one job on
+// the cpu-wasm backend and posts status lines to the page. Bundled by build-agent-bundle.mjs.
+import { initCpuWasmBackend } from '../backends/cpu-wasm/index.js';
+import { runAgent, type SocketLike } from './agent-runtime.js';
+
+declare const self: { postMessage(msg: unknown): void; addEventListener(t: 'message', cb: (ev: { data: { token: string; hub: string } }) => void): void; navigator: { userAgent: string; hardwareConcurrency?: number } };
+
+async function get(url: string): Promise<Response> {
+  const res = await fetch(url);
+  if (!res.ok) throw new Error(`GET ${url}: HTTP ${res.status}`);
+  return res;
+}
+
+self.addEventListener('message', (ev) => {
+  const { token, hub } = ev.data;
+  const log = (line: string) => self.postMessage({ type: 'log', line });
+  void (async () => {
+    await initCpuWasmBackend(new URL('./kernels.wasm', import.meta.url));
+    const socket = new WebSocket(`${hub.replace(/^http/, 'ws')}/agent-ws?token=${encodeURIComponent(token)}`) as unknown as SocketLike;
+    const code = await runAgent(socket, {
+      runtime: 'browser',
+      userAgent: self.navigator.userAgent,
+      backends: [{ name: 'cpu-wasm', limits: { threads: 1, simd: true, cores: self.navigator.hardwareConcurrency ?? 1 } }],
+      log,
+      io: {
+        fetchBytes: async (url) => new Uint8Array(await (await get(url)).arrayBuffer()),
+        fetchText: async (url) => (await get(url)).text(),
+        upload: async (url, bytes) => {
+          const res = await fetch(url, { method: 'PUT', body: bytes as Uint8Array<ArrayBuffer> });
+          if (!res.ok) throw new Error(`PUT ${url}: HTTP ${res.status} ${await res.text()}`);
+          return (await res.json()) as { sha256: string; bytes: number };
+        },
+        yieldToEvents: () => new Promise((r) => setTimeout(r, 0)),
+      },
+    });
+    self.postMessage({ type: 'exit', code });
+  })().catch((e: Error) => {
+    log(`fatal: ${e.message}`);
+    self.postMessage({ type: 'exit', code: 1 });
+  });
+});

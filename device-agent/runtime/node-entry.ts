@@ -1,0 +1,49 @@
+// Node entry of the device agent (the local device runs it as a child process, one per job):
+// `node --import tsx device-agent/runtime/node-entry.ts --hub http://127.0.0.1:PORT --token T`.
+// Connects to the hub's WebSocket, runs one job on the cpu-wasm backend, exits 0 on success.
+import os from 'node:os';
+import { parseArgs } from 'node:util';
+import WebSocket from 'ws';
+import { initCpuWasmBackend } from '../backends/cpu-wasm/index.js';
+import { runAgent, type SocketLike } from './agent-runtime.js';
+
+async function httpGet(url: string): Promise<Response> {
+  const res = await fetch(url);
+  if (!res.ok) throw new Error(`GET ${url}: HTTP ${res.status}`);
+  return res;
+}
+
+async function main(): Promise<number> {
+  const { values } = parseArgs({ options: { hub: { type: 'string' }, token: { type: 'string' } } });
+  if (!values.hub || !values.token) {
+    console.error('usage: node-entry --hub http://127.0.0.1:PORT --token TOKEN');
+    return 2;
+  }
+  await initCpuWasmBackend();
+  const wsUrl = `${values.hub.replace(/^http/, 'ws')}/agent-ws?token=${encodeURIComponent(values.token)}`;
+  const socket = new WebSocket(wsUrl) as unknown as SocketLike;
+  return runAgent(socket, {
+    runtime: 'node',
+    userAgent: `Node.js ${process.version} (${os.platform()} ${os.arch()}; ${os.cpus()[0]?.model ?? 'cpu'})`,
+    backends: [{ name: 'cpu-wasm', limits: { threads: 1, simd: true, cores: os.cpus().length } }],
+    log: (line) => console.error(`[agent] ${line}`),
+    io: {
+      fetchBytes: async (url) => new Uint8Array(await (await httpGet(url)).arrayBuffer()),
+      fetchText: async (url) => (await httpGet(url)).text(),
+      upload: async (url, bytes) => {
+        const res = await fetch(url, { method: 'PUT', body: bytes as Uint8Array<ArrayBuffer> });
+        if (!res.ok) throw new Error(`PUT ${url}: HTTP ${res.status} ${await res.text()}`);
+        return (await res.json()) as { sha256: string; bytes: number };
+      },
+      yieldToEvents: () => new Promise((r) => setImmediate(r)),
+    },
+  });
+}
+
+main().then(
+  (code) => process.exit(code),
+  (e: Error) => {
+    console.error(`[agent] fatal: ${e.stack ?? e.message}`);
+    process.exit(1);
+  },
+);

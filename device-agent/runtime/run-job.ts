@@ -1,0 +1,108 @@
+// Runs one `job` message on this device: fetch the model, tokenizer and data from the hub, train
+// with the shared run setup, stream step / eval / memory messages, upload the adapter, report done.
+// Environment-neutral (Node and browsers): all I/O goes through the JobContext the caller gives.
+import type { AgentMessage, JobMessage } from '../protocol.js';
+import { gpt2ConfigFromHf, gpt2NameFromHf, gpt2NameToHf, gpt2Parameters, initGpt2, type Gpt2 } from '../models/gpt2.js';
+import { loadWeights, saveWeights } from '../io/weights.js';
+import { exportLoraAdapter } from '../io/lora-files.js';
+import { Gpt2Tokenizer } from '../text/gpt2-tokenizer.js';
+import { TextDataset } from '../text/text-dataset.js';
+import { exportBatches, prepareRun } from '../run-setup.js';
+import { evaluate, train } from '../train.js';
+import { memoryStats, resetPeak } from '../core/memory-tracker.js';
+import { activeBackend } from '../core/registry.js';
+
+export interface JobContext {
+  send(msg: AgentMessage): void;
+  cancelled(): string | null;
+  fetchBytes(url: string): Promise<Uint8Array>;
+  fetchText(url: string): Promise<string>;
+  /** PUT bytes to url, resolve the hub's {sha256, bytes}. */
+  upload(url: string, bytes: Uint8Array): Promise<{ sha256: string; bytes: number }>;
+  /** Let queued network events (cancel, telemetry) run between steps. */
+  yieldToEvents(): Promise<void>;
+}
+
+async function loadModel(job: JobMessage, ctx: JobContext): Promise<Gpt2> {
+  const src = job.model;
+  if (src.kind === 'random') {
+    const config = gpt2ConfigFromHf(src.config, `${src.name} config`);
+    const params = gpt2Parameters(config);
+    initGpt2(params, config, src.initSeed);
+    params.setTrainable(() => false);
+    return { config, params, lora: null };
+  }
+  const config = gpt2ConfigFromHf(JSON.parse(await ctx.fetchText(src.config)) as Record<string, unknown>, `${src.name}/config.json`);
+  const params = gpt2Parameters(config);
+  loadWeights(params, await ctx.fetchBytes(src.weights), `${src.name}/model.safetensors`, gpt2NameFromHf);
+  params.setTrainable(() => false);
+  return { config, params, lora: null };
+}
+
+async function loadTokenizer(job: JobMessage, ctx: JobContext): Promise<Gpt2Tokenizer> {
+  const t = job.tokenizer;
+  if ('tokenizerJson' in t) return Gpt2Tokenizer.fromTokenizerJson(await ctx.fetchText(t.tokenizerJson));
+  return Gpt2Tokenizer.fromVocabAndMerges(await ctx.fetchText(t.vocab), await ctx.fetchText(t.merges));
+}
+
+export async function runJob(job: JobMessage, ctx: JobContext): Promise<void> {
+  const { jobId } = job;
+  resetPeak();
+  const model = await loadModel(job, ctx);
+  const tokenizer = await loadTokenizer(job, ctx);
+  const opts = { seqLen: job.train.seqLen, format: job.data.format };
+  const trainSet = TextDataset.fromText(await ctx.fetchText(job.data.train), tokenizer, { ...opts, source: 'training data' });
+  const valid = job.data.valid ? TextDataset.fromText(await ctx.fetchText(job.data.valid), tokenizer, { ...opts, source: 'validation data' }) : null;
+  const initialWeights = job.exportInputs && job.model.kind === 'random' ? saveWeights(model.params, gpt2NameToHf) : null;
+  const run = prepareRun(model, job.train, trainSet, valid);
+  if (job.exportInputs) {
+    if (!job.artifactUrl) throw new Error('job asks for exportInputs but gives no artifactUrl');
+    const inputs: [string, Uint8Array][] = [['batches.bin', exportBatches(trainSet, job.train)]];
+    if (model.lora) inputs.push(['lora_init.safetensors', exportLoraAdapter(model, gpt2NameToHf, job.model.name)['adapter_model.safetensors']]);
+    if (initialWeights) inputs.push(['model_init.safetensors', initialWeights]);
+    for (const [name, bytes] of inputs) {
+      const up = await ctx.upload(`${job.artifactUrl}/${name}`, bytes);
+      ctx.send({ type: 'artifact', jobId, kind: 'input', name, bytes: up.bytes, sha256: up.sha256 });
+    }
+  }
+  ctx.send({ type: 'started', jobId, trainableParams: run.trainableParams, totalParams: run.totalParams, trainWindows: trainSet.numWindows, backend: activeBackend() });
+
+  let lastMemory = 0;
+  const sendMemory = () => {
+    lastMemory = Date.now();
+    ctx.send({ type: 'memory', jobId, ...memoryStats() });
+  };
+  sendMemory();
+  const result = await train(run.trainable, run.cfg, {
+    nextBatch: run.nextBatch,
+    evalBatches: run.evalBatches,
+    shouldStop: () => ctx.cancelled() !== null,
+    log: (r) => {
+      if (r.type === 'step') ctx.send({ type: 'step', jobId, step: r.step, loss: r.loss, lr: r.lr, tokens: r.tokens, ms: r.ms, gradNorm: r.grad_norm ?? 0, sleepMs: 0 });
+      else if (r.type === 'eval') ctx.send({ type: 'eval', jobId, step: r.step, split: r.split, loss: r.loss, ppl: r.ppl });
+    },
+    afterStep: async () => {
+      if (Date.now() - lastMemory >= job.memoryIntervalMs) sendMemory();
+      await ctx.yieldToEvents();
+    },
+  });
+  const cancelled = ctx.cancelled() !== null;
+  if (!cancelled && run.evalBatches && run.cfg.evalInterval === 0) {
+    const e = evaluate(run.trainable, run.evalBatches(), run.cfg.batchSize, run.cfg.seqLen, result.steps);
+    ctx.send({ type: 'eval', jobId, step: e.step, split: e.split, loss: e.loss, ppl: e.ppl });
+  }
+  sendMemory();
+  if (!cancelled && job.artifactUrl) {
+    const [kind, name, bytes] = model.lora
+      ? (['adapter', 'adapter_model.safetensors', exportLoraAdapter(model, gpt2NameToHf, job.model.name)['adapter_model.safetensors']] as const)
+      : (['model', 'model.safetensors', saveWeights(model.params, gpt2NameToHf)] as const);
+    const up = await ctx.upload(`${job.artifactUrl}/${name}`, bytes);
+    ctx.send({ type: 'artifact', jobId, kind, name, bytes: up.bytes, sha256: up.sha256 });
+    if (model.lora) {
+      const cfg = new TextEncoder().encode(exportLoraAdapter(model, gpt2NameToHf, job.model.name)['adapter_config.json']);
+      const upCfg = await ctx.upload(`${job.artifactUrl}/adapter_config.json`, cfg);
+      ctx.send({ type: 'artifact', jobId, kind, name: 'adapter_config.json', bytes: upCfg.bytes, sha256: upCfg.sha256 });
+    }
+  }
+  ctx.send({ type: 'done', jobId, steps: result.steps, finalLoss: result.finalLoss, tokens: result.tokens, ms: result.ms, cancelled });
+}
