@@ -1,7 +1,7 @@
 // The agent protocol: every message between the controller and a device agent, as zod schemas,
 // validated on both ends. One versioned file; main/ imports it, the agent bundles it. Bump
 // PROTOCOL_VERSION on any incompatible change: each side refuses a peer with another version.
-// Transport: JSON text frames over a WebSocket to the hub (`/agent?token=...`).
+// Transport: JSON text frames over a WebSocket to the hub (`/agent-ws?token=...`); hello first.
 import { z } from 'zod';
 
 export const PROTOCOL_VERSION = 1;

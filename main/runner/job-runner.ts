@@ -3,9 +3,9 @@
 // 250 ms, energy and temperature every second), timeout and cancel, crash detection, summary.
 // One call = one attempt; retries and parallelism are the scheduler's. Writes go to the store as
 // they arrive (batched every 500 ms), so a controller crash loses at most half a second.
-import { PROTOCOL_VERSION, type AgentMessage, type HelloMessage, type JobInput } from '../../device-agent/protocol.js';
+import { PROTOCOL_VERSION, type AgentMessage, type JobInput } from '../../device-agent/protocol.js';
+import type { MemorySampleInput, PowerSampleInput, StepInput } from '../store/store-types.js';
 import type { DeviceInfo, DeviceTransport, RunningAgent } from '../transports/device-transport.js';
-import { summarizeSteps, type RunSummary } from './run-summary.js';
 import type { RunnerHub, RunnerStore, RunEvent } from './runner-types.js';
 
 export interface JobRunInput {
@@ -26,7 +26,6 @@ export interface JobRunInput {
 export interface JobRunOutcome {
   status: 'done' | 'failed' | 'cancelled';
   error?: string;
-  summary: RunSummary;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -49,17 +48,14 @@ export async function runJobOnDevice(input: JobRunInput): Promise<JobRunOutcome>
   const deviceId = input.deviceInfo.id;
   const t0 = Date.now();
   const tMs = () => Date.now() - t0;
-  const stepRows: { step: number; loss: number; lr: number; tokens: number; ms: number; gradNorm: number; sleepMs: number }[] = [];
-  let pendingSteps: typeof stepRows = [];
-  let pendingMemory: { tMs: number; rssBytes: number | null; hwmBytes: number | null; swapBytes: number | null; trackedBytes: number | null; peakTrackedBytes: number | null }[] = [];
-  let pendingPower: { tMs: number; energyJ: number | null; temperatureC: number | null; batteryPct: number | null; charging: boolean | null; source: string }[] = [];
+  let pendingSteps: StepInput[] = [];
+  let pendingMemory: MemorySampleInput[] = [];
+  let pendingPower: PowerSampleInput[] = [];
   let tracked = { trackedBytes: null as number | null, peakTrackedBytes: null as number | null };
   let peakHwm = 0;
   let energy0: number | null = null;
-  let energyNow: number | null = null;
-  let energyNote: string | null = null;
   let startTemp: number | null = null;
-  let endTemp: number | null = null;
+  let charging: boolean | null = null;
   const timers: NodeJS.Timeout[] = [];
   let agent: RunningAgent | null = null;
   let token: string | null = null;
@@ -69,24 +65,16 @@ export async function runJobOnDevice(input: JobRunInput): Promise<JobRunOutcome>
     if (pendingMemory.length) store.addMemorySamples(runId, pendingMemory), (pendingMemory = []);
     if (pendingPower.length) store.addPowerSamples(runId, pendingPower), (pendingPower = []);
   };
-  const summary = (): RunSummary => ({
-    ...summarizeSteps(stepRows),
-    peakRssMb: peakHwm > 0 ? peakHwm / 2 ** 20 : null,
-    peakTrackedMb: tracked.peakTrackedBytes !== null ? tracked.peakTrackedBytes / 2 ** 20 : null,
-    energyJ: energy0 !== null && energyNow !== null ? energyNow - energy0 : null,
-    energyNote,
-    startTemperatureC: startTemp,
-    endTemperatureC: endTemp,
-    wallSeconds: tMs() / 1000,
-  });
-
   try {
     await thermalGate(input);
     const battery = device.readBattery ? await device.readBattery() : null;
+    charging = battery?.charging ?? null;
     startTemp = device.readThermal ? ((await device.readThermal())?.temperatureC ?? null) : null;
     const e = device.readEnergy ? await device.readEnergy() : null;
     energy0 = e?.joules ?? null;
-    energyNote = e ? (e.joules === null ? (e.note ?? 'energy not measured') : `source: ${e.source}`) : 'this device has no energy probe: energy not measured';
+    const energy = e ? { source: e.source, note: e.joules === null ? (e.note ?? 'energy not measured') : null } : { source: 'none', note: 'this device has no energy probe: energy not measured' };
+    const startConditions = { ...input.conditions, startTemperatureC: startTemp, startBatteryPct: battery?.pct ?? null, charging, energy, memorySampleIntervalMs: 250, powerSampleIntervalMs: 1000 };
+    store.setRunConditions(runId, startConditions);
     token = hub.issueToken({ jobId: runId, deviceId });
     emit({ type: 'status', runId, deviceId, status: 'launching' });
     agent = await device.launchAgent({ hubUrl: hub.url, token });
@@ -106,23 +94,25 @@ export async function runJobOnDevice(input: JobRunInput): Promise<JobRunOutcome>
       void (async () => {
         const en = device.readEnergy ? await device.readEnergy() : null;
         const th = device.readThermal ? await device.readThermal() : null;
-        if (en?.joules != null) energyNow = en.joules;
-        if (th) endTemp = th.temperatureC;
-        pendingPower.push({ tMs: tMs(), energyJ: en?.joules != null && energy0 !== null ? en.joules - energy0 : null, temperatureC: th?.temperatureC ?? null, batteryPct: null, charging: null, source: en?.source ?? 'none' });
+        const bat = device.readBattery ? await device.readBattery() : null;
+        pendingPower.push({ tMs: tMs(), energyJ: en?.joules != null && energy0 !== null ? en.joules - energy0 : null, temperatureC: th?.temperatureC ?? null, batteryPct: bat?.pct ?? null, charging: bat ? bat.charging : charging, source: en?.source ?? 'none' });
       })().catch(() => {});
     }, 1000));
     timers.push(setInterval(flush, 500));
 
     const outcome = await new Promise<JobRunOutcome>((resolve) => {
-      let hello: HelloMessage | null = null;
       let finished = false;
-      const finish = (o: Omit<JobRunOutcome, 'summary'>) => {
+      const finish = (o: JobRunOutcome) => {
         if (finished) return;
         finished = true;
-        resolve({ ...o, summary: summary() });
+        resolve(o);
       };
       const cancel = (reason: string, status: 'failed' | 'cancelled') => {
-        conn.send({ type: 'cancel', jobId: runId, reason });
+        try {
+          conn.send({ type: 'cancel', jobId: runId, reason });
+        } catch {
+          // already disconnected: the close / exit handlers report it
+        }
         emit({ type: 'status', runId, deviceId, status: 'cancelling', detail: reason });
         timers.push(setTimeout(() => finish({ status, error: `${reason}; the agent did not stop within 10 s and was killed` }), 10_000));
         cancelledAs = { status, reason };
@@ -137,18 +127,15 @@ export async function runJobOnDevice(input: JobRunInput): Promise<JobRunOutcome>
       conn.onMessage((msg: AgentMessage) => {
         switch (msg.type) {
           case 'hello':
-            hello = msg;
-            store.setRunConditions(runId, { ...input.conditions, agent: { version: msg.agentVersion, runtime: msg.runtime, userAgent: msg.userAgent, backends: msg.backends, protocol: msg.protocol }, startTemperatureC: startTemp, battery });
-            conn.send({ type: 'job', protocol: PROTOCOL_VERSION, jobId: runId, artifactUrl: `${hub.url}/artifacts/${token}`, ...input.job });
+            store.patchRunConditions(runId, { agentVersion: msg.agentVersion, runtime: msg.runtime, userAgent: msg.userAgent, backendLimits: msg.backends[0]?.limits ?? null, backends: msg.backends });
+            conn.send({ type: 'job', protocol: PROTOCOL_VERSION, jobId: runId, artifactUrl: hub.artifactBaseUrl(token!), ...input.job });
             emit({ type: 'status', runId, deviceId, status: 'running' });
             break;
           case 'started':
-            store.setRunConditions(runId, { ...input.conditions, agent: hello && { version: hello.agentVersion, runtime: hello.runtime, userAgent: hello.userAgent, backends: hello.backends }, backend: msg.backend, trainableParams: msg.trainableParams, totalParams: msg.totalParams, trainWindows: msg.trainWindows, startTemperatureC: startTemp, battery });
+            store.patchRunConditions(runId, { backend: msg.backend, trainableParams: msg.trainableParams, totalParams: msg.totalParams, trainWindows: msg.trainWindows });
             break;
           case 'step': {
-            const row = { step: msg.step, loss: msg.loss, lr: msg.lr, tokens: msg.tokens, ms: msg.ms, gradNorm: msg.gradNorm, sleepMs: msg.sleepMs };
-            stepRows.push(row);
-            pendingSteps.push(row);
+            pendingSteps.push({ step: msg.step, loss: msg.loss, lr: msg.lr, tokens: msg.tokens, ms: msg.ms, gradNorm: msg.gradNorm, sleepMs: msg.sleepMs });
             emit({ type: 'step', runId, deviceId, step: msg.step, totalSteps: input.job.train.steps, loss: msg.loss, ms: msg.ms, tokens: msg.tokens, rssMb: peakHwm / 2 ** 20 });
             break;
           }
@@ -159,7 +146,7 @@ export async function runJobOnDevice(input: JobRunInput): Promise<JobRunOutcome>
             tracked = { trackedBytes: msg.trackedBytes, peakTrackedBytes: msg.peakTrackedBytes };
             break;
           case 'power':
-            pendingPower.push({ tMs: tMs(), energyJ: null, temperatureC: msg.reading.temperatureC ?? null, batteryPct: msg.reading.batteryPct ?? null, charging: null, source: `agent:${msg.state}` });
+            pendingPower.push({ tMs: tMs(), temperatureC: msg.reading.temperatureC ?? null, batteryPct: msg.reading.batteryPct ?? null, source: 'agent power monitor', state: msg.state, sleepMs: msg.sleepMs });
             break;
           case 'artifact':
             store.addArtifact(runId, { kind: msg.kind, name: msg.name, path: hub.artifactPath(runId, msg.name), bytes: msg.bytes, sha256: msg.sha256 });
@@ -175,13 +162,18 @@ export async function runJobOnDevice(input: JobRunInput): Promise<JobRunOutcome>
     });
     return outcome;
   } catch (e) {
-    return { status: 'failed', error: (e as Error).message, summary: summary() };
+    return { status: 'failed', error: (e as Error).message };
   } finally {
     for (const t of timers) clearInterval(t), clearTimeout(t);
     if (token) hub.revokeToken(token);
     if (agent) {
+      // the last reading before the process goes: VmHWM is monotonic, so this holds the peak even
+      // for jobs shorter than one sampling interval
       const m = await device.sampleMemory?.(agent).catch(() => null);
-      if (m) peakHwm = Math.max(peakHwm, m.hwmBytes);
+      if (m) {
+        peakHwm = Math.max(peakHwm, m.hwmBytes);
+        pendingMemory.push({ tMs: tMs(), ...m, ...tracked });
+      }
       await agent.stop().catch(() => {});
     }
     flush();

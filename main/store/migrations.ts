@@ -2,6 +2,7 @@
 // pending ones at open inside one IMMEDIATE transaction and records each in `schema_migrations`.
 // A database whose newest migration is unknown to this code (written by a newer FleetTune) is an
 // error, never silently used. Append new migrations; never edit one that has shipped.
+// Tables are STRICT: a value of the wrong type is an error, not silently stored as text.
 // Follows the usual "versions table + ordered SQL steps" scheme (Rails / Flyway / knex).
 import type Database from 'better-sqlite3';
 import { runImpls, runKinds, runStatuses, suiteRunStatuses } from './store-types';
@@ -29,7 +30,7 @@ export const migrations: readonly Migration[] = [
         info_json   TEXT NOT NULL DEFAULT '{}',
         first_seen  TEXT NOT NULL,
         last_seen   TEXT NOT NULL
-      );
+      ) STRICT;
       CREATE TABLE suite_runs (
         id          TEXT PRIMARY KEY,
         suite_name  TEXT NOT NULL,
@@ -39,7 +40,7 @@ export const migrations: readonly Migration[] = [
         finished_at TEXT,
         status      TEXT NOT NULL ${oneOf('status', suiteRunStatuses)},
         out_dir     TEXT
-      );
+      ) STRICT;
       CREATE INDEX suite_runs_by_name ON suite_runs (suite_name, started_at);
       CREATE TABLE runs (
         id              TEXT PRIMARY KEY,
@@ -59,7 +60,7 @@ export const migrations: readonly Migration[] = [
         job_json        TEXT,
         conditions_json TEXT NOT NULL DEFAULT '{}',
         summary_json    TEXT
-      );
+      ) STRICT;
       CREATE INDEX runs_by_suite_run ON runs (suite_run_id, job_key);
       CREATE INDEX runs_by_job_key ON runs (job_key);
       CREATE TABLE steps (
@@ -72,7 +73,7 @@ export const migrations: readonly Migration[] = [
         grad_norm REAL,
         sleep_ms  REAL,
         PRIMARY KEY (run_id, step)
-      ) WITHOUT ROWID;
+      ) STRICT, WITHOUT ROWID;
       CREATE TABLE evals (
         run_id TEXT NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
         step   INTEGER NOT NULL,
@@ -81,7 +82,7 @@ export const migrations: readonly Migration[] = [
         ppl    REAL,
         tokens INTEGER,
         PRIMARY KEY (run_id, step, split)
-      ) WITHOUT ROWID;
+      ) STRICT, WITHOUT ROWID;
       CREATE TABLE memory_samples (
         run_id               TEXT NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
         t_ms                 REAL NOT NULL,
@@ -91,7 +92,7 @@ export const migrations: readonly Migration[] = [
         tracked_bytes        INTEGER,
         peak_tracked_bytes   INTEGER,
         shard_resident_bytes INTEGER
-      );
+      ) STRICT;
       CREATE INDEX memory_samples_by_run ON memory_samples (run_id, t_ms);
       CREATE TABLE power_samples (
         run_id        TEXT NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
@@ -104,7 +105,7 @@ export const migrations: readonly Migration[] = [
         source        TEXT NOT NULL,
         sleep_ms      REAL,
         state         TEXT
-      );
+      ) STRICT;
       CREATE INDEX power_samples_by_run ON power_samples (run_id, t_ms);
       CREATE TABLE artifacts (
         id     INTEGER PRIMARY KEY,
@@ -114,7 +115,7 @@ export const migrations: readonly Migration[] = [
         path   TEXT,
         bytes  INTEGER,
         sha256 TEXT
-      );
+      ) STRICT;
       CREATE INDEX artifacts_by_run ON artifacts (run_id);
     `,
   },

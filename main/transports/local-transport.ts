@@ -1,0 +1,159 @@
+// "This computer" as a device: the agent runs in a child Node process per job (its own peak-RSS
+// accounting, V8 flags such as relaxed SIMD), probes read /proc and /sys here. Not headless
+// Chromium or a hidden Electron window (runtime 'browser'): a later issue.
+// The child is `node [--experimental-wasm-relaxed-simd] --import tsx <entry> --hub URL --token T`:
+// tsx as a loader in the same process (not the tsx CLI, which forks), so the pid is the agent's.
+import { spawn, type ChildProcess } from 'node:child_process';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { readCpuModel } from '../probes/cpu-model';
+import { EnergyMeter } from '../probes/energy-meter';
+import { readBattery } from '../probes/battery-status';
+import { readProcStatus } from '../probes/proc-status';
+import { readThermal } from '../probes/thermal-zones';
+import type { AgentLaunch, BatteryReading, DeviceInfo, DeviceTransport, EnergyReading, MemorySample, RunningAgent, ThermalReading } from './device-transport';
+import { OutputTail } from './output-tail';
+
+/**
+ * The repository root: two folders up from this file (main/transports/), which is also two up from
+ * the bundled out/main/index.js, so the same rule holds in the built app.
+ */
+export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+
+export interface LocalTransportOptions {
+  /** The agent's entry script, relative to the repo root or absolute. Tests pass a fake agent. */
+  agentEntry?: string;
+  /** Node flags before `--import tsx`; default: relaxed SIMD where Node needs a flag for it. */
+  nodeFlags?: string[];
+  /** Working folder of the child (where `tsx` and the entry resolve); default the repo root. */
+  cwd?: string;
+  env?: NodeJS.ProcessEnv;
+  /** Grace period between SIGTERM and SIGKILL in stop(); default 3000 ms. */
+  stopGraceMs?: number;
+  /** Roots of /sys and /proc, for tests against fixture trees. */
+  sysfsRoot?: string;
+  procRoot?: string;
+}
+
+/** Node 20 ships relaxed SIMD behind a flag; from Node 22 (V8 11.4+) it is on and the flag may go. */
+function defaultNodeFlags(): string[] {
+  return Number(process.versions.node.split('.')[0]) < 22 ? ['--experimental-wasm-relaxed-simd'] : [];
+}
+
+const osNames: Record<string, string> = { linux: 'Linux', darwin: 'macOS', win32: 'Windows' };
+
+/** Children still running when the controller exits are killed with it, not left training. */
+const liveChildren = new Set<ChildProcess>();
+let exitHookInstalled = false;
+
+class LocalAgent implements RunningAgent {
+  readonly pid: number;
+  readonly exited: Promise<{ code: number | null; signal: string | null }>;
+  hasExited = false;
+  private readonly tail = new OutputTail();
+
+  constructor(
+    private readonly child: ChildProcess,
+    private readonly graceMs: number,
+  ) {
+    this.pid = child.pid!;
+    child.stdout?.on('data', (b: Buffer) => this.tail.push(b));
+    child.stderr?.on('data', (b: Buffer) => this.tail.push(b));
+    this.exited = new Promise((resolve) => {
+      child.once('exit', (code, signal) => {
+        this.hasExited = true;
+        liveChildren.delete(child);
+        // 'close' follows once stdout/stderr are drained; a grandchild holding them must not block.
+        const t = setTimeout(() => resolve({ code, signal }), 500);
+        child.once('close', () => {
+          clearTimeout(t);
+          resolve({ code, signal });
+        });
+      });
+    });
+  }
+
+  async stop(): Promise<void> {
+    if (this.hasExited) return void (await this.exited);
+    this.child.kill('SIGTERM');
+    // An agent stuck in a WASM kernel may not get to its SIGTERM handler: escalate.
+    const kill = setTimeout(() => this.child.kill('SIGKILL'), this.graceMs);
+    await this.exited;
+    clearTimeout(kill);
+  }
+
+  output(): string {
+    return this.tail.text();
+  }
+}
+
+export class LocalTransport implements DeviceTransport {
+  readonly kind = 'local' as const;
+  private readonly running = new Set<LocalAgent>();
+  private energy: Promise<EnergyMeter> | null = null;
+
+  constructor(private readonly opts: LocalTransportOptions = {}) {}
+
+  async info(): Promise<DeviceInfo> {
+    return {
+      id: 'local',
+      transport: 'local',
+      name: `This computer (${os.hostname()})`,
+      model: await readCpuModel(this.opts.procRoot),
+      os: osNames[process.platform] ?? os.type(),
+      osVersion: os.release(),
+      browser: `Node.js ${process.versions.node}`,
+      cpuCores: os.availableParallelism?.() ?? os.cpus().length,
+      memoryBytes: os.totalmem(),
+      state: this.running.size > 0 ? 'busy' : 'connected',
+    };
+  }
+
+  async launchAgent(launch: AgentLaunch): Promise<RunningAgent> {
+    if (launch.runtime === 'browser') {
+      throw new Error("the local transport runs the agent in Node only for now (runtime 'node'); headless Chromium / Electron is a later issue");
+    }
+    const cwd = this.opts.cwd ?? repoRoot;
+    const entry = path.resolve(cwd, this.opts.agentEntry ?? 'device-agent/runtime/node-entry.ts');
+    const args = [...(this.opts.nodeFlags ?? defaultNodeFlags()), '--import', 'tsx', entry, '--hub', launch.hubUrl, '--token', launch.token];
+    // Inside Electron, process.execPath is the Electron binary: ask it to behave as plain Node.
+    const env = { ...(this.opts.env ?? process.env), ...(process.versions.electron ? { ELECTRON_RUN_AS_NODE: '1' } : {}) };
+    const child = spawn(process.execPath, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    await new Promise<void>((resolve, reject) => {
+      child.once('spawn', resolve);
+      child.once('error', (e) => reject(new Error(`could not start the local agent (${process.execPath} ${args.join(' ')}): ${e.message}`)));
+    });
+    const agent = new LocalAgent(child, this.opts.stopGraceMs ?? 3000);
+    this.running.add(agent);
+    liveChildren.add(child);
+    if (!exitHookInstalled) {
+      exitHookInstalled = true;
+      process.once('exit', () => liveChildren.forEach((c) => c.kill('SIGKILL')));
+    }
+    void agent.exited.then(() => this.running.delete(agent));
+    return agent;
+  }
+
+  /** VmRSS / VmHWM / VmSwap of the agent's process. Linux only: macOS and Windows have no /proc, null there. */
+  async sampleMemory(agent: RunningAgent): Promise<MemorySample | null> {
+    if (process.platform !== 'linux' || agent.pid === undefined) return null;
+    // After exit the pid may already belong to another process.
+    if (agent instanceof LocalAgent && agent.hasExited) return null;
+    return readProcStatus(agent.pid, this.opts.procRoot);
+  }
+
+  readEnergy(): Promise<EnergyReading> {
+    // One meter per transport: RAPL and battery counters are cumulative from the first read.
+    this.energy ??= EnergyMeter.open(this.opts.sysfsRoot);
+    return this.energy.then((m) => m.read());
+  }
+
+  readThermal(): Promise<ThermalReading | null> {
+    return readThermal(this.opts.sysfsRoot);
+  }
+
+  readBattery(): Promise<BatteryReading | null> {
+    return readBattery(this.opts.sysfsRoot);
+  }
+}
