@@ -4,6 +4,11 @@
 // gradient outputs (+=), so a tensor used twice (tied embeddings, residuals) sums its gradients.
 // Follows tfjs/onnxruntime-web: op definitions here, no math here.
 
+/** Rows [v0, v1) of a (V, C) matrix, row-major: a view, or rows fetched from a parameter store. */
+export type RowSource = (v0: number, v1: number) => Float32Array;
+/** Accumulate a gradient for rows [v0, v1) of a (V, C) matrix. */
+export type RowSink = (v0: number, v1: number, d: Float32Array) => void;
+
 export interface OpKernels {
   /** C(M,N) (+)= op(A)(M,K) @ op(B)(K,N); A stored (K,M) if transA, B stored (N,K) if transB. */
   matmul(a: Float32Array, b: Float32Array, c: Float32Array, M: number, N: number, K: number, transA: boolean, transB: boolean, accumulate: boolean): void;
@@ -40,6 +45,16 @@ export interface OpKernels {
     /** dlogits += dscale * (probs - onehot(targets)). */
     backward(dlogits: Float32Array, probs: Float32Array, targets: Int32Array, N: number, V: number, dscale: number): void;
   };
+  /**
+   * Tied LM head + softmax cross-entropy in vocabulary chunks: logits = x(N,C) @ W(V,C)^T are made
+   * `chunk` columns at a time and never exist whole (N*V floats: 100+ MB for GPT-2). Forward writes
+   * per-row losses and the log-sum-exp; backward recomputes each chunk's logits.
+   */
+  'lm-head-cross-entropy': {
+    forward(losses: Float32Array, lse: Float32Array, x: Float32Array, w: RowSource, targets: Int32Array, N: number, C: number, V: number, chunk: number): void;
+    /** dx += dlogits @ W; dW += dlogits^T @ x (when dw is given), with dlogits = dscale * (softmax - onehot). */
+    backward(dx: Float32Array | null, dw: RowSink | null, x: Float32Array, w: RowSource, targets: Int32Array, lse: Float32Array, N: number, C: number, V: number, chunk: number, dscale: number): void;
+  };
   /** out(B,T,C) = wte[ids] + wpe[0:T]; backward scatters dout into dwte rows and dwpe rows. */
   embedding: {
     forward(out: Float32Array, ids: Int32Array, wte: Float32Array, wpe: Float32Array, B: number, T: number, C: number): void;
@@ -63,6 +78,7 @@ export const opShapes: Record<OpName, string> = {
   gelu: '(n) -> (n)',
   attention: 'qkv (B,T,3C) -> (B,T,C) + att (B,H,T,T)',
   'cross-entropy': 'logits (N,V), targets (N) -> losses (N) + probs (N,V)',
+  'lm-head-cross-entropy': 'x (N,C), W (V,C) in row chunks, targets (N) -> losses (N) + lse (N)',
   embedding: 'ids (B,T), wte (V,C), wpe (P,C) -> (B,T,C)',
   dropout: '(n), mask (n) -> (n)',
   adamw: 'p, g, m, v (n) -> in place',

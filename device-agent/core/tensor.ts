@@ -3,6 +3,7 @@
 // kernels need. Integer inputs (token ids) travel as Int32Array beside tensors, not as tensors.
 // Follows llm.c's flat-buffer style; autograd bookkeeping lives in autograd.ts, not here.
 import { track } from './memory-tracker.js';
+import type { RowSource } from './ops.js';
 
 export type Shape = readonly number[];
 
@@ -21,6 +22,11 @@ export class Tensor {
   data: Float32Array;
   grad: Float32Array | null = null;
   requiresGrad: boolean;
+  /**
+   * Row access for a (V, C) tensor whose rows may live outside `data` (a parameter sharded in row
+   * chunks); when unset, rows are views of `data`. Used by the chunked LM head and the embedding.
+   */
+  rowSource: RowSource | null = null;
 
   constructor(shape: Shape, data?: Float32Array, requiresGrad = false) {
     this.shape = [...shape];
@@ -53,4 +59,11 @@ export class Tensor {
     if (this.size !== 1) throw new Error(`item() needs a one-element tensor, got shape [${this.shape.join(', ')}]`);
     return this.data[0];
   }
+}
+
+/** Rows [v0, v1) of a 2-D tensor: from its row source when it has one, else a view of its data. */
+export function rowsOf(t: Tensor): RowSource {
+  if (t.rowSource) return t.rowSource;
+  const C = t.shape[1];
+  return (v0, v1) => t.data.subarray(v0 * C, v1 * C);
 }

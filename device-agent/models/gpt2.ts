@@ -136,7 +136,7 @@ export function gpt2Loss(model: Gpt2, tokens: Int32Array, B: number, T: number):
     ids.set(tokens.subarray(b * (T + 1), b * (T + 1) + T), b * T);
     targets.set(tokens.subarray(b * (T + 1) + 1, (b + 1) * (T + 1)), b * T);
   }
-  return F.crossEntropy(gpt2Logits(model, ids, B, T), targets);
+  return F.lmHeadCrossEntropy(gpt2Hidden(model, ids, B, T), model.params.tensor('wte.weight'), targets); // chunked: no (B*T, V) logits
 }
 
 /** Loss without recording a tape (evaluation). */

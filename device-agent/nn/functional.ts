@@ -2,7 +2,7 @@
 // whose closure calls the matching backward kernel. Tensors of shape (..., C) are treated as
 // (rows, C). Gradients are only computed for inputs that require them (frozen base weights get no
 // weight-gradient matmul, which is most of LoRA's saving).
-import { Tensor } from '../core/tensor.js';
+import { Tensor, rowsOf } from '../core/tensor.js';
 import { tape } from '../core/autograd.js';
 import { kernel } from '../core/registry.js';
 import { track } from '../core/memory-tracker.js';
@@ -145,6 +145,44 @@ export function crossEntropy(logits: Tensor, targets: Int32Array): Tensor {
   const res = out([1], false, new Float32Array([sum / count]));
   res.requiresGrad = tape.record('cross-entropy', [logits], () => {
     if (res.grad && logits.requiresGrad) kernel('cross-entropy').backward(logits.ensureGrad(), probs, targets, N, V, res.grad[0] / count);
+  });
+  return res;
+}
+
+/** Vocabulary chunk of the fused LM head: (N, 4096) floats of logits at a time (8 MB at N = 512). */
+export const LM_HEAD_CHUNK = 4096;
+
+/**
+ * Mean cross-entropy of the tied LM head x(N,C) @ w(V,C)^T against targets (N), computed in vocabulary
+ * chunks so the (N, V) logits never exist. Same value and gradients as crossEntropy(matmul(x, w^T)).
+ */
+export function lmHeadCrossEntropy(x: Tensor, w: Tensor, targets: Int32Array, chunk = LM_HEAD_CHUNK): Tensor {
+  const [N, C] = x.rowsCols();
+  const [V, wC] = w.shape;
+  if (wC !== C) throw new Error(`lm head: hidden size ${C} does not match the embedding's ${wC}`);
+  const losses = track(new Float32Array(N));
+  const lse = track(new Float32Array(N));
+  const rows = rowsOf(w);
+  kernel('lm-head-cross-entropy').forward(losses, lse, x.data, rows, targets, N, C, V, chunk);
+  let count = 0;
+  let sum = 0;
+  for (let n = 0; n < N; n++) {
+    if (targets[n] >= 0) {
+      count++;
+      sum += losses[n];
+    }
+  }
+  if (count === 0) throw new Error('cross-entropy: every target is ignored; the batch holds no tokens to predict');
+  const res = out([1], false, new Float32Array([sum / count]));
+  res.requiresGrad = tape.record('lm-head-cross-entropy', [x, w], () => {
+    if (!res.grad) return;
+    const sink = w.requiresGrad
+      ? (v0: number, v1: number, d: Float32Array) => {
+          const g = w.ensureGrad();
+          for (let i = 0, o = v0 * C; i < (v1 - v0) * C; i++) g[o + i] += d[i];
+        }
+      : null;
+    kernel('lm-head-cross-entropy').backward(x.requiresGrad ? x.ensureGrad() : null, sink, x.data, rows, targets, lse, N, C, V, chunk, res.grad[0] / count);
   });
   return res;
 }

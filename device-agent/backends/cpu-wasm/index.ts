@@ -8,6 +8,7 @@ import { layerNorm } from './kernels/layer-norm.js';
 import { gelu } from './kernels/gelu.js';
 import { attention } from './kernels/attention.js';
 import { crossEntropy } from './kernels/cross-entropy.js';
+import { lmHeadCrossEntropy } from './kernels/lm-head-cross-entropy.js';
 import { embedding } from './kernels/embedding.js';
 import { adamw } from './kernels/adamw.js';
 import { add, biasAdd, dropout, scale } from './kernels/elementwise.js';
@@ -17,7 +18,9 @@ let loaded: WasmKernels | null = null;
 export async function initCpuWasmBackend(wasm?: Uint8Array | URL | string): Promise<void> {
   if (!loaded) {
     const wk = await loadWasmKernels(wasm);
-    registerKernel('cpu-wasm', 'matmul', (a, b, c, M, N, K, transA, transB, accumulate) => wk.matmul(a, b, c, M, N, K, transA, transB, accumulate));
+    const matmul = (a: Float32Array, b: Float32Array, c: Float32Array, M: number, N: number, K: number, transA: boolean, transB: boolean, accumulate: boolean) => wk.matmul(a, b, c, M, N, K, transA, transB, accumulate);
+    registerKernel('cpu-wasm', 'matmul', matmul);
+    registerKernel('cpu-wasm', 'lm-head-cross-entropy', lmHeadCrossEntropy(matmul));
     registerKernel('cpu-wasm', 'layer-norm', layerNorm);
     registerKernel('cpu-wasm', 'gelu', gelu);
     registerKernel('cpu-wasm', 'attention', attention);
