@@ -48,6 +48,42 @@ class Tape {
     return this.entries.length;
   }
 
+  /**
+   * Activation checkpointing: run fn(inputs) without keeping its intermediate activations, and
+   * record one entry whose backward re-runs fn on the saved inputs with a nested tape, then
+   * back-propagates through that. Memory: only the inputs and the output stay alive; compute: one
+   * extra forward of fn. `state` saves and restores random state (dropout masks) for the replay.
+   */
+  checkpoint(inputs: Tensor[], fn: (xs: Tensor[]) => Tensor, state?: { save(): unknown; restore(s: unknown): void }): Tensor {
+    if (this.disabled > 0) return fn(inputs);
+    const saved = state?.save();
+    const out = this.noGrad(() => fn(inputs));
+    const res = new Tensor(out.shape, out.data, true);
+    this.entries.push({
+      op: 'checkpoint',
+      backward: () => {
+        if (!res.grad) return;
+        const current = state?.save(); // replay the forward's random stream, then continue where it was
+        if (state) state.restore(saved);
+        const xs = inputs.map((x) => new Tensor(x.shape, x.data, x.requiresGrad));
+        const outer = this.entries;
+        this.entries = [];
+        try {
+          const again = fn(xs);
+          if (again.requiresGrad) this.backward(again, res.grad);
+        } finally {
+          this.entries = outer;
+          if (state) state.restore(current);
+        }
+        inputs.forEach((x, i) => {
+          if (x.requiresGrad && xs[i].grad) accumulateGrad(x, xs[i].grad!);
+        });
+        memoryReleaseHook();
+      },
+    });
+    return res;
+  }
+
   /** Run fn without recording (evaluation, weight updates). */
   noGrad<T>(fn: () => T): T {
     this.disabled++;
@@ -60,6 +96,17 @@ class Tape {
 }
 
 export const tape = new Tape();
+
+let memoryReleaseHook: () => void = () => {};
+
+/**
+ * Called after each checkpointed block's backward, when a block's recomputed activations have just
+ * become garbage. The Node agent sets it to a full GC (with --expose-gc) when memory is bounded, so
+ * the OS-measured peak follows what is alive rather than the collector's schedule.
+ */
+export function setMemoryReleaseHook(fn: () => void): void {
+  memoryReleaseHook = fn;
+}
 
 /** Add src into the gradient of t (allocating it), if t needs a gradient. */
 export function accumulateGrad(t: Tensor, src: Float32Array): void {

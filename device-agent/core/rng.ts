@@ -12,6 +12,15 @@ export class Rng {
     this.state = seed >>> 0;
   }
 
+  /** The whole generator state, to replay a stream (activation recomputation replays dropout masks). */
+  getState(): number {
+    return this.state;
+  }
+
+  setState(state: number): void {
+    this.state = state >>> 0;
+  }
+
   /** Next unsigned 32-bit integer. */
   nextU32(): number {
     let t = (this.state = (this.state + 0x6d2b79f5) >>> 0);

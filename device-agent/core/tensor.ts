@@ -16,10 +16,18 @@ export function sizeOf(shape: Shape): number {
   return n;
 }
 
+/** A store that holds a tensor's values while they are evicted (see memory/parameter-sharder.ts). */
+export interface Residency {
+  fetch(t: Tensor): Float32Array;
+  touch(t: Tensor): void;
+}
+
 export class Tensor {
   readonly shape: Shape;
   readonly size: number;
-  data: Float32Array;
+  private buffer: Float32Array | null;
+  /** Where the values live while evicted (a parameter sharder); null for ordinary tensors. */
+  residency: Residency | null = null;
   grad: Float32Array | null = null;
   requiresGrad: boolean;
   /**
@@ -34,8 +42,33 @@ export class Tensor {
     if (data && data.length !== this.size) {
       throw new Error(`tensor data has ${data.length} elements but shape [${shape.join(', ')}] needs ${this.size}`);
     }
-    this.data = data ?? track(new Float32Array(this.size));
+    this.buffer = data ?? track(new Float32Array(this.size));
     this.requiresGrad = requiresGrad;
+  }
+
+  /** The values; an evicted (sharded) tensor is fetched back from its store on access. */
+  get data(): Float32Array {
+    if (this.buffer === null) {
+      if (!this.residency) throw new Error('tensor data was released and has no store to fetch it from');
+      this.buffer = this.residency.fetch(this);
+    } else this.residency?.touch(this);
+    return this.buffer;
+  }
+
+  set data(d: Float32Array) {
+    if (d.length !== this.size) throw new Error(`tensor data has ${d.length} elements but shape [${this.shape.join(', ')}] needs ${this.size}`);
+    this.buffer = d;
+  }
+
+  /** Whether the values are in memory now. */
+  get resident(): boolean {
+    return this.buffer !== null;
+  }
+
+  /** Drop the in-memory values (the residency must be able to fetch them back). */
+  release(): void {
+    if (!this.residency) throw new Error('release(): this tensor has no store; its values would be lost');
+    this.buffer = null;
   }
 
   static zeros(shape: Shape, requiresGrad = false): Tensor {

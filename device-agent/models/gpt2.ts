@@ -100,21 +100,31 @@ export interface Gpt2 {
   config: Gpt2Config;
   params: ParameterTable;
   lora: LoraState | null;
+  /** Recompute each block's activations in backward instead of keeping them (memory for compute). */
+  recompute?: boolean;
 }
 
-/** Final hidden states (B, T, C) for token ids (B, T). */
+/** One pre-LN transformer block: x (B, T, C) -> (B, T, C). */
+function gpt2Block(model: Gpt2, i: number, x: Tensor, B: number, T: number): Tensor {
+  const { config: cfg, params: p } = model;
+  const h = `h.${i}`;
+  const ln1 = F.layerNorm(x, p.tensor(`${h}.ln_1.weight`), p.tensor(`${h}.ln_1.bias`), cfg.layerNormEpsilon); // (B, T, C)
+  const qkv = linear(model, `${h}.attn.c_attn`, ln1); // qkv: (B, T, 3C)
+  const att = F.attention(qkv, B, T, cfg.nHead); // (B, T, C)
+  x = F.add(x, linear(model, `${h}.attn.c_proj`, att)); // residual: (B, T, C)
+  const ln2 = F.layerNorm(x, p.tensor(`${h}.ln_2.weight`), p.tensor(`${h}.ln_2.bias`), cfg.layerNormEpsilon);
+  const fc = F.gelu(linear(model, `${h}.mlp.c_fc`, ln2)); // fc: (B, T, 4C)
+  return F.add(x, linear(model, `${h}.mlp.c_proj`, fc)); // (B, T, C)
+}
+
+/** Final hidden states (B, T, C) for token ids (B, T). With model.recompute, blocks are checkpointed. */
 export function gpt2Hidden(model: Gpt2, ids: Int32Array, B: number, T: number): Tensor {
   const { config: cfg, params: p } = model;
   let x = F.embedding(ids, p.tensor('wte.weight'), p.tensor('wpe.weight'), B, T); // x: (B, T, C)
+  const rng = model.lora?.dropoutRng;
+  const state = rng && { save: () => rng.getState(), restore: (s: unknown) => rng.setState(s as number) };
   for (let i = 0; i < cfg.nLayer; i++) {
-    const h = `h.${i}`;
-    const ln1 = F.layerNorm(x, p.tensor(`${h}.ln_1.weight`), p.tensor(`${h}.ln_1.bias`), cfg.layerNormEpsilon); // (B, T, C)
-    const qkv = linear(model, `${h}.attn.c_attn`, ln1); // qkv: (B, T, 3C)
-    const att = F.attention(qkv, B, T, cfg.nHead); // (B, T, C)
-    x = F.add(x, linear(model, `${h}.attn.c_proj`, att)); // residual: (B, T, C)
-    const ln2 = F.layerNorm(x, p.tensor(`${h}.ln_2.weight`), p.tensor(`${h}.ln_2.bias`), cfg.layerNormEpsilon);
-    const fc = F.gelu(linear(model, `${h}.mlp.c_fc`, ln2)); // fc: (B, T, 4C)
-    x = F.add(x, linear(model, `${h}.mlp.c_proj`, fc)); // (B, T, C)
+    x = model.recompute ? tape.checkpoint([x], ([xi]) => gpt2Block(model, i, xi, B, T), state) : gpt2Block(model, i, x, B, T);
   }
   return F.layerNorm(x, p.tensor('ln_f.weight'), p.tensor('ln_f.bias'), cfg.layerNormEpsilon);
 }

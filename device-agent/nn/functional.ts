@@ -119,7 +119,15 @@ export function embedding(ids: Int32Array, wte: Tensor, wpe: Tensor, B: number, 
   const C = wte.shape[1];
   if (T > wpe.shape[0]) throw new Error(`sequence length ${T} exceeds the model's ${wpe.shape[0]} positions; use a smaller --seq_len`);
   const res = out([B, T, C], false);
-  kernel('embedding').forward(res.data, ids, wte.data, wpe.data, B, T, C);
+  if (wte.rowSource) {
+    // wte lives in row chunks (sharded): gather the rows this batch uses, then look them up in order
+    if (wte.requiresGrad) throw new Error('embedding: a trainable token embedding must be resident');
+    const rows = wte.rowSource;
+    const gathered = track(new Float32Array(B * T * C));
+    for (let i = 0; i < B * T; i++) gathered.set(rows(ids[i], ids[i] + 1), i * C);
+    const order = Int32Array.from({ length: B * T }, (_, i) => i); // row i of `gathered` is token i
+    kernel('embedding').forward(res.data, order, gathered, wpe.data, B, T, C);
+  } else kernel('embedding').forward(res.data, ids, wte.data, wpe.data, B, T, C);
   res.requiresGrad = tape.record('embedding', [wte, wpe], () => {
     if (!res.grad) return;
     kernel('embedding').backward(wte.requiresGrad ? wte.ensureGrad() : null, wpe.requiresGrad ? wpe.ensureGrad() : null, res.grad, ids, B, T, C);
