@@ -3,8 +3,9 @@
 // PROTOCOL_VERSION on any incompatible change: each side refuses a peer with another version.
 // Transport: JSON text frames over a WebSocket to the hub (`/agent-ws?token=...`); hello first.
 import { z } from 'zod';
+import { powerSpec } from './power/power-spec.js';
 
-export const PROTOCOL_VERSION = 1;
+export const PROTOCOL_VERSION = 2;
 
 const loraSpec = z.object({
   r: z.number().int().positive(),
@@ -36,6 +37,17 @@ export const tokenizerSource = z.union([
   z.object({ tokenizerJson: z.string() }),
 ]);
 
+/** Parameter sharding (frozen weights on storage under a resident budget) and recomputation. */
+export const shardingSpec = z.object({
+  enabled: z.boolean(),
+  budgetMb: z.number().positive(),
+  fp16: z.boolean().default(true),
+  /** Where shards go: the device's file system (Node), OPFS (browsers) or memory (tests). Default: the runtime's own. */
+  store: z.enum(['fs', 'opfs', 'memory']).optional(),
+  /** Folder for the fs store (default: the OS temp folder). */
+  dir: z.string().optional(),
+});
+
 export const trainSpec = z.object({
   mode: z.enum(['lora', 'full']),
   steps: z.number().int().positive(),
@@ -52,6 +64,9 @@ export const trainSpec = z.object({
   evalInterval: z.number().int().nonnegative(),
   evalBatches: z.number().int().positive(),
   lora: loraSpec.optional(),
+  sharding: shardingSpec.optional(),
+  /** Recompute each block's activations in backward (on by default when sharding is on). */
+  recompute: z.boolean().optional(),
 });
 
 export const jobMessage = z.object({
@@ -62,6 +77,8 @@ export const jobMessage = z.object({
   tokenizer: tokenizerSource,
   data: z.object({ train: z.string(), valid: z.string().optional(), format: z.enum(['lines', 'jsonl']) }),
   train: trainSpec,
+  /** The energy-aware power monitor's policy (device-agent/power); absent: off. */
+  power: powerSpec.optional(),
   /** Upload the trained adapter (LoRA) to this URL with HTTP PUT, then send an artifact message. */
   artifactUrl: z.string().optional(),
   /**
@@ -113,7 +130,7 @@ export const agentMessage = z.discriminatedUnion('type', [
     offloadReads: z.number().int().nonnegative().optional(),
     offloadWrites: z.number().int().nonnegative().optional(),
   }),
-  z.object({ type: z.literal('power'), ...job, state: z.string(), reading: z.record(z.string(), z.number()), sleepMs: z.number() }),
+  z.object({ type: z.literal('power'), ...job, state: z.string(), reading: z.record(z.string(), z.number()), sleepMs: z.number(), reason: z.string().default('') }),
   z.object({ type: z.literal('artifact'), ...job, kind: z.enum(['adapter', 'model', 'input']), name: z.string(), bytes: z.number().int(), sha256: z.string() }),
   z.object({ type: z.literal('done'), ...job, steps: z.number().int(), finalLoss: z.number().nullable(), tokens: z.number().int(), ms: z.number(), cancelled: z.boolean() }),
   z.object({ type: z.literal('error'), jobId: z.string().optional(), code: z.string(), message: z.string(), recoverable: z.boolean() }),
@@ -122,6 +139,7 @@ export const agentMessage = z.discriminatedUnion('type', [
 export type JobMessage = z.infer<typeof jobMessage>;
 export type JobInput = z.input<typeof jobMessage>;
 export type TrainSpec = z.infer<typeof trainSpec>;
+export type ShardingSpec = z.infer<typeof shardingSpec>;
 export type ControllerMessage = z.infer<typeof controllerMessage>;
 export type AgentMessage = z.infer<typeof agentMessage>;
 export type HelloMessage = z.infer<typeof helloMessage>;

@@ -3,7 +3,10 @@
 // seeded batch stream and the evaluation batches. Shared by the CLI and the agent runtime, so both
 // train identically. Not I/O: callers load files (fs, or fetch from the hub).
 import { Rng } from './core/rng.js';
-import type { TrainSpec } from './protocol.js';
+import type { ShardingSpec, TrainSpec } from './protocol.js';
+import { ParameterSharder } from './memory/parameter-sharder.js';
+import type { ShardStore } from './memory/shard-store.js';
+import { LM_HEAD_CHUNK } from './nn/functional.js';
 import { gpt2Trainable, type Gpt2 } from './models/gpt2.js';
 import { addLora } from './nn/lora.js';
 import type { TextDataset } from './text/text-dataset.js';
@@ -11,6 +14,8 @@ import { defaultTrainConfig, validateTrainConfig, type Trainable, type TrainConf
 
 export interface PreparedRun {
   trainable: Trainable;
+  /** The sharder when sharding is on (its stats go into memory messages; close() it at the end). */
+  sharder: ParameterSharder | null;
   cfg: TrainConfig;
   nextBatch: () => Int32Array;
   evalBatches?: () => Int32Array[];
@@ -28,7 +33,10 @@ export function trainConfigFromSpec(spec: TrainSpec): TrainConfig {
   return cfg;
 }
 
-export function prepareRun(model: Gpt2, spec: TrainSpec, trainSet: TextDataset, valid: TextDataset | null): PreparedRun {
+/** Opens the shard store for a run: the caller picks the kind its runtime supports. */
+export type OpenShardStore = (spec: ShardingSpec, keys: string[]) => Promise<ShardStore>;
+
+export async function prepareRun(model: Gpt2, spec: TrainSpec, trainSet: TextDataset, valid: TextDataset | null, openStore?: OpenShardStore): Promise<PreparedRun> {
   if (spec.seqLen > model.config.nPositions) throw new Error(`--seq_len ${spec.seqLen} exceeds the model's ${model.config.nPositions} positions`);
   if (spec.mode === 'full') model.params.setTrainable(() => true);
   else {
@@ -36,9 +44,20 @@ export function prepareRun(model: Gpt2, spec: TrainSpec, trainSet: TextDataset, 
     addLora(model, model.config.nLayer, spec.lora, spec.seed);
   }
   const cfg = trainConfigFromSpec(spec);
+  model.recompute = spec.recompute ?? spec.sharding?.enabled ?? false;
+  let sharder: ParameterSharder | null = null;
+  if (spec.sharding?.enabled) {
+    if (spec.mode === 'full') throw new Error('sharding keeps trainable parameters resident, so it needs LoRA: drop --full_ft or --shard_enable');
+    if (!openStore) throw new Error('this runtime has no shard store; turn sharding off');
+    const shardingConfig = { budgetBytes: spec.sharding.budgetMb * 2 ** 20, fp16: spec.sharding.fp16, rowChunk: LM_HEAD_CHUNK, chunkAboveBytes: 16 * 2 ** 20 };
+    const frozen = model.params.entries.filter((p) => !p.tensor.requiresGrad);
+    sharder = new ParameterSharder(await openStore(spec.sharding, ParameterSharder.plan(frozen, shardingConfig)), shardingConfig);
+    sharder.shard(frozen);
+  }
   const batches = trainSet.batches(spec.batchSize, new Rng(spec.seed));
   return {
     trainable: gpt2Trainable(model),
+    sharder,
     cfg,
     nextBatch: () => batches.next().value as Int32Array,
     evalBatches: valid ? () => [...valid.batches(spec.batchSize, 0, { shuffle: false, epochs: 1 })].slice(0, spec.evalBatches) : undefined,

@@ -13,6 +13,8 @@ import { TextDataset } from '../text/text-dataset.js';
 import { evaluate, train } from '../train.js';
 import { trainSpec } from '../protocol.js';
 import { exportBatches, prepareRun } from '../run-setup.js';
+import { FsShardStore } from '../memory/shard-store.js';
+import { setMemoryReleaseHook } from '../core/autograd.js';
 import { AdamW } from '../optim/adamw.js';
 import { exportLoraAdapter, importLoraAdapter } from '../io/lora-files.js';
 import { saveWeights } from '../io/weights.js';
@@ -21,6 +23,9 @@ import type { LogRecord } from '../run-log.js';
 import type { PeftAdapterFiles } from '../io/peft-adapter.js';
 import { parseFlags, usage, UsageError, type FlagValues } from './args.js';
 import { trainFlags } from './train-flags.js';
+import { manualReadingFromFlags, powerConfigFromFlags, powerFlags } from '../power/power-flags.js';
+import { PowerMonitor, sleep } from '../power/power-monitor.js';
+import { createTelemetry } from '../power/telemetry-source.js';
 import { loadPretrainedGpt2, randomGpt2 } from './load-gpt2.js';
 
 const AGENT_VERSION = '0.1.0';
@@ -30,6 +35,7 @@ const flagOf: Record<string, string> = {
   lr: '--lr', warmupSteps: '--warmup_steps', schedule: '--schedule', minLrRatio: '--min_lr_ratio', clipGradNorm: '--clip_grad_norm',
   weightDecay: '--weight_decay', evalInterval: '--eval_interval', evalBatches: '--eval_batches', 'lora.r': '--rank', 'lora.alpha': '--alpha',
   'lora.dropout': '--lora_dropout', batchSize: '--batch_size', seqLen: '--seq_len', gradAccum: '--grad_accum_steps',
+  'sharding.budgetMb': '--shard_budget_mb',
 };
 
 function writeAdapter(files: PeftAdapterFiles, out: string): string {
@@ -65,12 +71,18 @@ async function loadData(f: FlagValues, tokenizer: Gpt2Tokenizer, seqLen: number)
 }
 
 export async function main(argv: string[]): Promise<number> {
-  const f = parseFlags(argv, trainFlags);
+  const flags = { ...trainFlags, ...powerFlags };
+  const f = parseFlags(argv, flags);
   if (f.help) {
-    console.log(usage('npm run train --', trainFlags));
+    console.log(usage('npm run train --', flags));
     return 0;
   }
+  // the power monitor first: bad --pm_* flags fail before anything loads
+  const power = new PowerMonitor(powerConfigFromFlags(f), createTelemetry({ manual: manualReadingFromFlags(f) }));
   await initCpuWasmBackend();
+  // with bounded memory, collect each recomputed block's garbage at once (needs node --expose-gc)
+  const gc = (globalThis as { gc?: () => void }).gc;
+  if (f.shard_enable && gc) setMemoryReleaseHook(gc);
   const { model, name } = await loadModel(f);
   const tokDir = String(f.tokenizer_dir ?? f.pretrained_dir ?? '');
   if (!tokDir) throw new UsageError('no tokenizer: pass --tokenizer_dir (a folder with vocab.json + merges.txt or tokenizer.json)');
@@ -92,9 +104,11 @@ export async function main(argv: string[]): Promise<number> {
     mode: fullFt ? 'full' : 'lora', steps, batchSize: B, seqLen, gradAccum: accum, lr: f.lr, warmupSteps: f.warmup_steps, schedule: f.schedule,
     minLrRatio: f.min_lr_ratio, clipGradNorm: f.clip_grad_norm, weightDecay: f.weight_decay, seed, evalInterval: f.eval_interval, evalBatches: f.eval_batches,
     lora: fullFt ? undefined : { r: f.rank, alpha: f.alpha, dropout: f.lora_dropout, targets: String(f.lora_targets).split(',').map((s) => s.trim()).filter(Boolean) },
+    sharding: f.shard_enable ? { enabled: true, budgetMb: f.shard_budget_mb, fp16: Boolean(f.shard_fp16_disk), store: 'fs', dir: f.shard_dir } : undefined,
+    recompute: f.recompute ? true : undefined,
   });
   if (!parsed.success) throw new UsageError(parsed.error.issues.map((i) => `${i.path[0] === 'lora' && i.path[1] === 'targets' ? '--lora_targets' : (flagOf[i.path.join('.')] ?? i.path.join('.'))}: ${i.message}`).join('; '));
-  const { trainable, cfg, nextBatch, evalBatches, trainableParams, totalParams } = prepareRun(model, parsed.data, trainSet, valid);
+  const { trainable, cfg, nextBatch, evalBatches, trainableParams, totalParams, sharder } = await prepareRun(model, parsed.data, trainSet, valid, (_spec, _keys) => FsShardStore.open(String(f.shard_dir)));
   if (f.init_adapter && model.lora) {
     const dir = String(f.init_adapter);
     const st = path.join(dir, 'adapter_model.safetensors');
@@ -135,8 +149,12 @@ export async function main(argv: string[]): Promise<number> {
   };
   const result = await train(trainable, cfg, {
     nextBatch, evalBatches, log,
-    afterStep: (step, optimizer) => {
+    afterStep: async (step, optimizer) => {
       if (Number(f.save_every) > 0 && step % Number(f.save_every) === 0 && step < cfg.steps) writeCheckpoint(step, optimizer, true);
+      if (!power.active) return;
+      const d = await power.afterStep(step);
+      if (d.fresh) console.log(`power @ step ${step}: ${d.state}, sleep ${d.sleepMs} ms: ${d.reason}`);
+      if (step < cfg.steps && d.sleepMs > 0) await sleep(d.sleepMs); // not counted in the step's ms, so tok/s stays honest
     },
   }, resume);
   if (evalBatches && cfg.evalInterval === 0) log(evaluate(trainable, evalBatches(), B, seqLen, result.steps));
@@ -150,7 +168,9 @@ export async function main(argv: string[]): Promise<number> {
     writeFileSync(path.join(dir, 'config.json'), JSON.stringify(gpt2ConfigToHf(model.config), null, 2));
     console.log(`model: ${dir}`);
   }
-  log({ type: 'done', steps: result.steps, final_loss: result.finalLoss, tokens: result.tokens, ms: result.ms, peak_rss_mb: process.resourceUsage().maxRSS / 1024 });
+  const shard = sharder?.getStats();
+  sharder?.close();
+  log({ type: 'done', steps: result.steps, final_loss: result.finalLoss, tokens: result.tokens, ms: result.ms, peak_rss_mb: process.resourceUsage().maxRSS / 1024, ...(shard ? { shard } : {}) });
   return 0;
 }
 

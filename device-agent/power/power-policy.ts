@@ -209,15 +209,16 @@ export function decide(config: PowerConfig, step: number, reading: TelemetryRead
     }
   }
   if (rules.length === 0) return { state: 'off', sleepMs: 0, reason: 'both rules disabled (--pm_disable_batt, --pm_disable_temp)' };
-  // Stricter wins: the lowest frequency, i.e. the longest sleep. On a tie a triggered rule names
-  // the state, and 'hot' before 'battery-low' (heat is the safety rule).
-  const order: PowerState[] = ['hot', 'battery-low', 'normal'];
-  const winner = rules.reduce((a, b) => (b.hz < a.hz || (b.hz === a.hz && order.indexOf(b.state) < order.indexOf(a.state)) ? b : a));
-  const uncapped = 1000 / winner.hz;
-  const sleepMs = sleepForHz(winner.hz, config.maxSleepMs);
-  const triggered = rules.filter((r) => r.state !== 'normal').map((r) => r.why);
-  const state: PowerState = winner.state !== 'normal' ? winner.state : measured === 0 ? 'no-telemetry' : 'normal';
+  // Stricter wins: the lowest frequency, i.e. the longest sleep. The state is named after the
+  // strictest rule that fired (on a tie 'hot': heat is the safety rule), even when another rule's
+  // pacing is longer (a slow ftHigh); with none fired it is normal, or no-telemetry if nothing was read.
+  const hz = Math.min(...rules.map((r) => r.hz));
+  const uncapped = 1000 / hz;
+  const sleepMs = sleepForHz(hz, config.maxSleepMs);
+  const fired = rules.filter((r) => r.state !== 'normal').sort((a, b) => a.hz - b.hz || (a.state === 'hot' ? -1 : 1));
+  const triggered = fired.map((r) => r.why);
+  const state: PowerState = fired.length > 0 ? fired[0].state : measured === 0 ? 'no-telemetry' : 'normal';
   const cap = uncapped > config.maxSleepMs ? `, capped by --pm_max_sleep_ms ${config.maxSleepMs}` : '';
   const what = [...triggered, ...notes].join('; ');
-  return { state, sleepMs, reason: `${what}: ${fmt(winner.hz)} Hz = ${sleepMs} ms after each step${cap}` };
+  return { state, sleepMs, reason: `${what}: ${fmt(hz)} Hz = ${sleepMs} ms after each step${cap}` };
 }

@@ -3,6 +3,7 @@
 // addEventListener/send/close are used). Telemetry messages are kept for the power monitor.
 import { PROTOCOL_VERSION, controllerMessage, parseMessage, type AgentMessage, type HelloMessage, type JobMessage } from '../protocol.js';
 import { runJob, type JobContext } from './run-job.js';
+import { PushedTelemetry } from '../power/telemetry-source.js';
 
 export const AGENT_VERSION = '0.1.0';
 
@@ -30,6 +31,7 @@ export function runAgent(socket: SocketLike, env: AgentEnv): Promise<number> {
     if (socket.readyState === 1) socket.send(JSON.stringify(msg));
   };
   let cancelReason: string | null = null;
+  const telemetry = new PushedTelemetry(); // the controller's device readings feed the power monitor
   let started = false;
   return new Promise((resolve) => {
     const finish = (code: number) => {
@@ -53,7 +55,8 @@ export function runAgent(socket: SocketLike, env: AgentEnv): Promise<number> {
         send({ type: 'error', code: 'protocol', message: (e as Error).message, recoverable: false });
         return finish(1);
       }
-      if (msg.type === 'cancel') {
+      if (msg.type === 'telemetry') telemetry.push(msg);
+      else if (msg.type === 'cancel') {
         cancelReason = msg.reason;
         log(`cancel: ${msg.reason}`);
       } else if (msg.type === 'job') {
@@ -64,7 +67,7 @@ export function runAgent(socket: SocketLike, env: AgentEnv): Promise<number> {
     });
 
     async function execute(job: JobMessage) {
-      const ctx: JobContext = { ...env.io, send, cancelled: () => cancelReason };
+      const ctx: JobContext = { ...env.io, send, cancelled: () => cancelReason, telemetry };
       try {
         await runJob(job, ctx);
         finish(0);

@@ -3,6 +3,7 @@
 // the cpu-wasm backend and posts status lines to the page. Bundled by build-agent-bundle.mjs.
 import { initCpuWasmBackend } from '../backends/cpu-wasm/index.js';
 import { runAgent, type SocketLike } from './agent-runtime.js';
+import { MemoryShardStore, OpfsShardStore } from '../memory/shard-store.js';
 
 declare const self: { postMessage(msg: unknown): void; addEventListener(t: 'message', cb: (ev: { data: { token: string; hub: string } }) => void): void; navigator: { userAgent: string; hardwareConcurrency?: number } };
 
@@ -32,6 +33,11 @@ self.addEventListener('message', (ev) => {
           return (await res.json()) as { sha256: string; bytes: number };
         },
         yieldToEvents: () => new Promise((r) => setTimeout(r, 0)),
+        openShardStore: async (spec, keys) => {
+          if (spec.store === 'memory') return new MemoryShardStore();
+          if (spec.store === 'fs') throw new Error('a browser agent has no file system; use store "opfs"');
+          return OpfsShardStore.open(keys);
+        },
       },
     });
     self.postMessage({ type: 'exit', code });

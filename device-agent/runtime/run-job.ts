@@ -7,10 +7,13 @@ import { loadWeights, saveWeights } from '../io/weights.js';
 import { exportLoraAdapter } from '../io/lora-files.js';
 import { Gpt2Tokenizer } from '../text/gpt2-tokenizer.js';
 import { TextDataset } from '../text/text-dataset.js';
-import { exportBatches, prepareRun } from '../run-setup.js';
+import { exportBatches, prepareRun, type OpenShardStore } from '../run-setup.js';
 import { evaluate, train } from '../train.js';
 import { memoryStats, resetPeak } from '../core/memory-tracker.js';
 import { activeBackend } from '../core/registry.js';
+import { PowerMonitor, powerMessage, sleep } from '../power/power-monitor.js';
+import { createTelemetry, type PushedTelemetry } from '../power/telemetry-source.js';
+import { powerConfigFromSpec } from '../power/power-spec.js';
 
 export interface JobContext {
   send(msg: AgentMessage): void;
@@ -19,6 +22,10 @@ export interface JobContext {
   fetchText(url: string): Promise<string>;
   /** PUT bytes to url, resolve the hub's {sha256, bytes}. */
   upload(url: string, bytes: Uint8Array): Promise<{ sha256: string; bytes: number }>;
+  /** Readings pushed by the controller (telemetry messages). */
+  telemetry?: PushedTelemetry;
+  /** The runtime's shard store (fs in Node, OPFS in browsers). */
+  openShardStore?: OpenShardStore;
   /** Let queued network events (cancel, telemetry) run between steps. */
   yieldToEvents(): Promise<void>;
 }
@@ -54,7 +61,7 @@ export async function runJob(job: JobMessage, ctx: JobContext): Promise<void> {
   const trainSet = TextDataset.fromText(await ctx.fetchText(job.data.train), tokenizer, { ...opts, source: 'training data' });
   const valid = job.data.valid ? TextDataset.fromText(await ctx.fetchText(job.data.valid), tokenizer, { ...opts, source: 'validation data' }) : null;
   const initialWeights = job.exportInputs && job.model.kind === 'random' ? saveWeights(model.params, gpt2NameToHf) : null;
-  const run = prepareRun(model, job.train, trainSet, valid);
+  const run = await prepareRun(model, job.train, trainSet, valid, ctx.openShardStore);
   if (job.exportInputs) {
     if (!job.artifactUrl) throw new Error('job asks for exportInputs but gives no artifactUrl');
     const inputs: [string, Uint8Array][] = [['batches.bin', exportBatches(trainSet, job.train)]];
@@ -70,22 +77,33 @@ export async function runJob(job: JobMessage, ctx: JobContext): Promise<void> {
   let lastMemory = 0;
   const sendMemory = () => {
     lastMemory = Date.now();
-    ctx.send({ type: 'memory', jobId, ...memoryStats() });
+    const shard = run.sharder?.getStats();
+    ctx.send({ type: 'memory', jobId, ...memoryStats(), ...(shard ? { shardResidentBytes: shard.residentBytes, offloadReads: shard.reads, offloadWrites: shard.writes } : {}) });
   };
   sendMemory();
+  const powerCfg = powerConfigFromSpec(job.power);
+  if (ctx.telemetry) ctx.telemetry.maxAgeMs = powerCfg.telemetryMaxAgeMs;
+  const power = new PowerMonitor(powerCfg, createTelemetry({ pushed: ctx.telemetry }));
+  const held: AgentMessage[] = []; // a step waits for its power decision, so its sleepMs is right
   const result = await train(run.trainable, run.cfg, {
     nextBatch: run.nextBatch,
     evalBatches: run.evalBatches,
     shouldStop: () => ctx.cancelled() !== null,
     log: (r) => {
-      if (r.type === 'step') ctx.send({ type: 'step', jobId, step: r.step, loss: r.loss, lr: r.lr, tokens: r.tokens, ms: r.ms, gradNorm: r.grad_norm ?? 0, sleepMs: 0 });
-      else if (r.type === 'eval') ctx.send({ type: 'eval', jobId, step: r.step, split: r.split, loss: r.loss, ppl: r.ppl });
+      if (r.type === 'step') held.push({ type: 'step', jobId, step: r.step, loss: r.loss, lr: r.lr, tokens: r.tokens, ms: r.ms, gradNorm: r.grad_norm ?? 0, sleepMs: 0 });
+      else if (r.type === 'eval') held.push({ type: 'eval', jobId, step: r.step, split: r.split, loss: r.loss, ppl: r.ppl });
     },
-    afterStep: async () => {
+    afterStep: async (step) => {
+      const d = power.active ? await power.afterStep(step) : null;
+      const sleepMs = d && step < run.cfg.steps ? d.sleepMs : 0; // no sleep after the last step
+      for (const m of held.splice(0)) ctx.send(m.type === 'step' ? { ...m, sleepMs } : m);
+      if (d?.fresh) ctx.send({ type: 'power', jobId, ...powerMessage(d) });
       if (Date.now() - lastMemory >= job.memoryIntervalMs) sendMemory();
       await ctx.yieldToEvents();
+      if (sleepMs > 0) await sleep(sleepMs, () => ctx.cancelled() !== null);
     },
   });
+  for (const m of held.splice(0)) ctx.send(m);
   const cancelled = ctx.cancelled() !== null;
   if (!cancelled && run.evalBatches && run.cfg.evalInterval === 0) {
     const e = evaluate(run.trainable, run.evalBatches(), run.cfg.batchSize, run.cfg.seqLen, result.steps);
@@ -104,5 +122,6 @@ export async function runJob(job: JobMessage, ctx: JobContext): Promise<void> {
       ctx.send({ type: 'artifact', jobId, kind, name: 'adapter_config.json', bytes: upCfg.bytes, sha256: upCfg.sha256 });
     }
   }
+  run.sharder?.close();
   ctx.send({ type: 'done', jobId, steps: result.steps, finalLoss: result.finalLoss, tokens: result.tokens, ms: result.ms, cancelled });
 }

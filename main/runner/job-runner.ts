@@ -51,7 +51,7 @@ export async function runJobOnDevice(input: JobRunInput): Promise<JobRunOutcome>
   let pendingSteps: StepInput[] = [];
   let pendingMemory: MemorySampleInput[] = [];
   let pendingPower: PowerSampleInput[] = [];
-  let tracked = { trackedBytes: null as number | null, peakTrackedBytes: null as number | null };
+  let tracked = { trackedBytes: null as number | null, peakTrackedBytes: null as number | null, shardResidentBytes: null as number | null };
   let peakHwm = 0;
   let energy0: number | null = null;
   let startTemp: number | null = null;
@@ -95,6 +95,12 @@ export async function runJobOnDevice(input: JobRunInput): Promise<JobRunOutcome>
         const en = device.readEnergy ? await device.readEnergy() : null;
         const th = device.readThermal ? await device.readThermal() : null;
         const bat = device.readBattery ? await device.readBattery() : null;
+        try {
+          // what the controller measures on the device feeds the agent's power monitor
+          if (bat || th) conn.send({ type: 'telemetry', batteryPct: bat?.pct, charging: bat?.charging, temperatureC: th?.temperatureC });
+        } catch {
+          // the agent already disconnected
+        }
         pendingPower.push({ tMs: tMs(), energyJ: en?.joules != null && energy0 !== null ? en.joules - energy0 : null, temperatureC: th?.temperatureC ?? null, batteryPct: bat?.pct ?? null, charging: bat ? bat.charging : charging, source: en?.source ?? 'none' });
       })().catch(() => {});
     }, 1000));
@@ -143,10 +149,11 @@ export async function runJobOnDevice(input: JobRunInput): Promise<JobRunOutcome>
             store.addEval(runId, { step: msg.step, split: msg.split, loss: msg.loss, ppl: msg.ppl });
             break;
           case 'memory':
-            tracked = { trackedBytes: msg.trackedBytes, peakTrackedBytes: msg.peakTrackedBytes };
+            tracked = { trackedBytes: msg.trackedBytes, peakTrackedBytes: msg.peakTrackedBytes, shardResidentBytes: msg.shardResidentBytes ?? null };
             break;
           case 'power':
-            pendingPower.push({ tMs: tMs(), temperatureC: msg.reading.temperatureC ?? null, batteryPct: msg.reading.batteryPct ?? null, source: 'agent power monitor', state: msg.state, sleepMs: msg.sleepMs });
+            pendingPower.push({ tMs: tMs(), temperatureC: msg.reading.temperatureC ?? null, batteryPct: msg.reading.batteryPct ?? null, source: `agent power monitor: ${msg.reason}`, state: msg.state, sleepMs: msg.sleepMs });
+            emit({ type: 'status', runId, deviceId, status: `power ${msg.state}`, detail: msg.reason });
             break;
           case 'artifact':
             store.addArtifact(runId, { kind: msg.kind, name: msg.name, path: hub.artifactPath(runId, msg.name), bytes: msg.bytes, sha256: msg.sha256 });

@@ -93,7 +93,7 @@ export async function runSuite(opts: SuiteRunOptions): Promise<SuiteRunResult> {
         const jobKey = `${job.key}@${device.info.id}`;
         const existing = previous ? store.listRuns({ suiteRunId, jobKey, kind: 'device' })[0] : undefined;
         if (existing?.status === 'done') continue;
-        const jobSpec = { model: job.model, dataset: job.dataset, variant: job.variant, repeat: job.repeat, train: job.train };
+        const jobSpec = { model: job.model, dataset: job.dataset, variant: job.variant, repeat: job.repeat, train: job.train, sharding: job.train.sharding ?? { enabled: false } };
         const runId = existing?.id ?? store.createRun({ suiteRunId, jobKey, deviceId: device.info.id, kind: 'device', impl: 'fleettune', status: 'queued', job: jobSpec,
           name: `${device.info.name} · ${job.model} ${job.train.mode}${Object.keys(job.variant).filter((k) => k !== 'mode').map((k) => ` ${k}=${JSON.stringify(job.variant[k])}`).join('')}${suite.repeats > 1 ? ` #${job.repeat + 1}` : ''}` });
         if (existing) {
@@ -141,7 +141,7 @@ export async function runSuite(opts: SuiteRunOptions): Promise<SuiteRunResult> {
         const model = models.get(p.job.model)!;
         return runJobOnDevice({
           runId: p.runId, device: p.device.transport, deviceInfo: p.device.info, hub, store, signal,
-          job: { model: model.model, tokenizer: model.tokenizer, data: datasets.get(p.job.dataset)!.data, train: p.job.train, exportInputs: !reference, memoryIntervalMs: 500 },
+          job: { model: model.model, tokenizer: model.tokenizer, data: datasets.get(p.job.dataset)!.data, train: p.job.train, power: suite.power, exportInputs: !reference, memoryIntervalMs: 500 },
           conditions: {
             deviceModel: p.device.info.model, os: p.device.info.os, osVersion: p.device.info.osVersion, browser: p.device.info.browser ?? null, transport: p.device.info.transport,
             gitCommit: commit, suiteName: suite.name, model: p.job.model, mode: p.job.train.mode, jobKey: p.jobKey,

@@ -4,6 +4,7 @@
 // Expansion into jobs is suite-expand.ts; this file is only the shape.
 import { z } from 'zod';
 import { trainSpec } from '../../device-agent/protocol.js';
+import { powerSpec } from '../../device-agent/power/power-spec.js';
 
 export const modelEntry = z.discriminatedUnion('kind', [
   /** The tiny offline GPT-2 (+ its BPE tokenizer) FleetTune builds itself: seconds per run. */
@@ -42,6 +43,8 @@ export const suiteSchema = z.object({
   retries: z.number().int().min(0).max(5).default(0),
   /** Run the PyTorch reference on the controller for every job and pair it with the device run. */
   reference: z.boolean().default(false),
+  /** The agent's power monitor (battery / temperature throttling, schedules) for every job. */
+  power: powerSpec.optional(),
   /** Thermal gate: wait before a job until the device is at or below this temperature (C). */
   maxStartTemperatureC: z.number().optional(),
 }).strict();

@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseFlags, UsageError } from '../../../device-agent/cli/args.js';
 import { trainFlags } from '../../../device-agent/cli/train-flags.js';
-import { jobMessage } from '../../../device-agent/protocol.js';
+import { jobMessage, PROTOCOL_VERSION } from '../../../device-agent/protocol.js';
 import { manualReadingFromFlags, powerConfigFromFlags, powerFlags } from '../../../device-agent/power/power-flags.js';
 import { defaultPowerConfig } from '../../../device-agent/power/power-policy.js';
 import { powerConfigFromSpec, powerSpec } from '../../../device-agent/power/power-spec.js';
@@ -56,10 +56,10 @@ describe('powerSpec (the job message power block)', () => {
       "power.schedule: ranges '0-5' and '3-9' overlap (steps 3-5)",
     ]);
   });
-  it('composes into the job message as the lead will add it', () => {
-    const withPower = jobMessage.extend({ power: powerSpec.optional() });
+  it('is the job message\'s power block', () => {
+    const withPower = jobMessage;
     const job = {
-      type: 'job', protocol: 1, jobId: 'j', model: { kind: 'random', name: 'tiny', config: {}, initSeed: 1 }, tokenizer: { tokenizerJson: 'u' },
+      type: 'job', protocol: PROTOCOL_VERSION, jobId: 'j', model: { kind: 'random', name: 'tiny', config: {}, initSeed: 1 }, tokenizer: { tokenizerJson: 'u' },
       data: { train: 'u', format: 'lines' },
       train: { mode: 'lora', steps: 1, batchSize: 1, seqLen: 8, gradAccum: 1, lr: 1e-3, warmupSteps: 0, schedule: 'constant', minLrRatio: 0.1, clipGradNorm: 1, weightDecay: 0, seed: 1, evalInterval: 0, evalBatches: 1 },
     };

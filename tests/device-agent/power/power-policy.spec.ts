@@ -37,10 +37,15 @@ describe('decide: rules', () => {
     expect(decide(cfg(), 5, r({ batteryPct: 5, charging: false, temperatureC: 20 }))).toMatchObject({ state: 'battery-low', sleepMs: 2000 });
     expect(decide(cfg({ fbHigh: 4 }), 5, r({ batteryPct: 90, charging: false, temperatureC: 50 }))).toMatchObject({ state: 'hot', sleepMs: 2000 });
   });
-  it('a tie between two triggered rules is named hot, and the reason names both', () => {
+  it('a fired rule names the state even when the other rule\'s pacing is longer', () => {
+    const d = decide(cfg({ fbLow: 1, fbHigh: 1, ftHigh: 0.5, ftLow: 0.5 }), 5, r({ batteryPct: 5, charging: false, temperatureC: 20 }));
+    expect(d).toMatchObject({ state: 'battery-low', sleepMs: 2000 });
+    expect(d.reason).toBe('battery 5% < 20% (--pm_batt_thresh); 20 °C <= 42 °C: 0.5 Hz = 2000 ms after each step');
+  });
+  it('a tie between two triggered rules is named hot, and the reason names both, the deciding one first', () => {
     const d = decide(cfg(), 5, r({ batteryPct: 5, charging: false, temperatureC: 60 }));
     expect(d).toMatchObject({ state: 'hot', sleepMs: 2000 });
-    expect(d.reason).toBe('battery 5% < 20% (--pm_batt_thresh); 60 °C > 42 °C (--pm_temp_thresh): 0.5 Hz = 2000 ms after each step');
+    expect(d.reason).toBe('60 °C > 42 °C (--pm_temp_thresh); battery 5% < 20% (--pm_batt_thresh): 0.5 Hz = 2000 ms after each step');
   });
   it('the healthy reason says why the default still sleeps 500 ms', () => {
     expect(decide(cfg(), 5, healthy).reason).toBe('battery 100% >= 20%; 30 °C <= 42 °C: 2 Hz = 500 ms after each step');

@@ -118,4 +118,23 @@ describe('runSuite on this computer', () => {
     expect(store.getSuiteRun(r2.suiteRunId)!.status).toBe('interrupted');
     store.close();
   });
+
+  it('sharding and the power monitor reach the agent: identical losses with fp32 shards, scheduled sleeps recorded', async () => {
+    const store = ResultsStore.open(path.join(dir, 'shard.db'));
+    const s = suite({
+      matrix: { sharding: [{ enabled: false, budgetMb: 1 }, { enabled: true, budgetMb: 0.25, fp16: false }] },
+      power: { schedule: '0-2:150' },
+    });
+    const r = await runSuite({ suite: s, devices: [new LocalTransport()], store, outDir: path.join(dir, 'shard'), cacheDir: path.join(dir, 'cache') });
+    expect(r.failed).toBe(0);
+    const [base, sharded] = r.runs.map((x) => store.getSteps(x.runId));
+    expect(sharded.map((x) => x.loss)).toEqual(base.map((x) => x.loss)); // fp32 shards: bit-identical training
+    expect(sharded.slice(0, 2).map((x) => x.sleepMs)).toEqual([150, 150]);
+    expect(sharded[3].sleepMs).toBe(0);
+    const mem = store.getMemorySamples(r.runs[1].runId);
+    expect(mem.some((m) => (m.shardResidentBytes ?? 0) > 0)).toBe(true);
+    expect(Math.max(...mem.map((m) => m.shardResidentBytes ?? 0))).toBeLessThanOrEqual(0.25 * 2 ** 20);
+    expect(store.getPowerSamples(r.runs[1].runId).some((p) => p.state === 'schedule')).toBe(true);
+    store.close();
+  });
 });
