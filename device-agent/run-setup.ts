@@ -5,7 +5,8 @@
 import { Rng } from './core/rng.js';
 import type { ShardingSpec, TrainSpec } from './protocol.js';
 import { ParameterSharder } from './memory/parameter-sharder.js';
-import type { ShardStore } from './memory/shard-store.js';
+import { MemoryShardStore, type ShardStore } from './memory/shard-store.js';
+import type { Param } from './core/parameter-table.js';
 import { LM_HEAD_CHUNK } from './nn/functional.js';
 import { gpt2Trainable, type Gpt2 } from './models/gpt2.js';
 import { addLora } from './nn/lora.js';
@@ -36,8 +37,20 @@ export function trainConfigFromSpec(spec: TrainSpec): TrainConfig {
 /** Opens the shard store for a run: the caller picks the kind its runtime supports. */
 export type OpenShardStore = (spec: ShardingSpec, keys: string[]) => Promise<ShardStore>;
 
-export async function prepareRun(model: Gpt2, spec: TrainSpec, trainSet: TextDataset, valid: TextDataset | null, openStore?: OpenShardStore): Promise<PreparedRun> {
+/** The sharder a job asks for (check its budget against `params` first); its store comes from the runtime. */
+export async function openSharder(spec: TrainSpec, params: Param[], openStore?: OpenShardStore): Promise<ParameterSharder> {
+  if (!spec.sharding?.enabled) throw new Error('openSharder: the job has sharding off');
+  if (spec.mode === 'full') throw new Error('sharding keeps trainable parameters resident, so it needs LoRA: drop --full_ft or --shard_enable');
+  if (!openStore) throw new Error('this runtime has no shard store; turn sharding off');
+  const config = { budgetBytes: spec.sharding.budgetMb * 2 ** 20, fp16: spec.sharding.fp16, rowChunk: LM_HEAD_CHUNK, chunkAboveBytes: 16 * 2 ** 20 };
+  const probe = new ParameterSharder(new MemoryShardStore(), config);
+  probe.check(params); // refuse a too-small budget before creating any files
+  return new ParameterSharder(await openStore(spec.sharding, ParameterSharder.plan(params, config)), config);
+}
+
+export async function prepareRun(model: Gpt2, spec: TrainSpec, trainSet: TextDataset, valid: TextDataset | null, opts: { openStore?: OpenShardStore; sharder?: ParameterSharder | null } = {}): Promise<PreparedRun> {
   if (spec.seqLen > model.config.nPositions) throw new Error(`--seq_len ${spec.seqLen} exceeds the model's ${model.config.nPositions} positions`);
+  if (spec.sharding?.enabled && spec.mode === 'full') throw new Error('sharding keeps trainable parameters resident, so it needs LoRA: drop --full_ft or --shard_enable');
   if (spec.mode === 'full') model.params.setTrainable(() => true);
   else {
     if (!spec.lora) throw new Error('LoRA mode needs a lora block (r, alpha, dropout, targets)');
@@ -45,14 +58,11 @@ export async function prepareRun(model: Gpt2, spec: TrainSpec, trainSet: TextDat
   }
   const cfg = trainConfigFromSpec(spec);
   model.recompute = spec.recompute ?? spec.sharding?.enabled ?? false;
-  let sharder: ParameterSharder | null = null;
-  if (spec.sharding?.enabled) {
-    if (spec.mode === 'full') throw new Error('sharding keeps trainable parameters resident, so it needs LoRA: drop --full_ft or --shard_enable');
-    if (!openStore) throw new Error('this runtime has no shard store; turn sharding off');
-    const shardingConfig = { budgetBytes: spec.sharding.budgetMb * 2 ** 20, fp16: spec.sharding.fp16, rowChunk: LM_HEAD_CHUNK, chunkAboveBytes: 16 * 2 ** 20 };
-    const frozen = model.params.entries.filter((p) => !p.tensor.requiresGrad);
-    sharder = new ParameterSharder(await openStore(spec.sharding, ParameterSharder.plan(frozen, shardingConfig)), shardingConfig);
-    sharder.shard(frozen);
+  let sharder = opts.sharder ?? null;
+  if (spec.sharding?.enabled && !sharder) {
+    // the model was built whole: move its frozen weights out now (a lazily built one was sharded while initialised)
+    sharder = await openSharder(spec, model.params.entries.filter((p) => !p.tensor.requiresGrad), opts.openStore);
+    sharder.shard(model.params.entries.filter((p) => !p.tensor.requiresGrad));
   }
   const batches = trainSet.batches(spec.batchSize, new Rng(spec.seed));
   return {

@@ -108,7 +108,7 @@ export async function main(argv: string[]): Promise<number> {
     recompute: f.recompute ? true : undefined,
   });
   if (!parsed.success) throw new UsageError(parsed.error.issues.map((i) => `${i.path[0] === 'lora' && i.path[1] === 'targets' ? '--lora_targets' : (flagOf[i.path.join('.')] ?? i.path.join('.'))}: ${i.message}`).join('; '));
-  const { trainable, cfg, nextBatch, evalBatches, trainableParams, totalParams, sharder } = await prepareRun(model, parsed.data, trainSet, valid, (_spec, _keys) => FsShardStore.open(String(f.shard_dir)));
+  const { trainable, cfg, nextBatch, evalBatches, trainableParams, totalParams, sharder } = await prepareRun(model, parsed.data, trainSet, valid, { openStore: () => FsShardStore.open(String(f.shard_dir)) });
   if (f.init_adapter && model.lora) {
     const dir = String(f.init_adapter);
     const st = path.join(dir, 'adapter_model.safetensors');

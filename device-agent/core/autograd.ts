@@ -58,6 +58,7 @@ class Tape {
     if (this.disabled > 0) return fn(inputs);
     const saved = state?.save();
     const out = this.noGrad(() => fn(inputs));
+    memoryReleaseHook(); // the block's intermediate activations are garbage now
     const res = new Tensor(out.shape, out.data, true);
     this.entries.push({
       op: 'checkpoint',

@@ -17,9 +17,13 @@ export class ParameterTable {
   readonly entries: Param[] = [];
   private readonly byName = new Map<string, Param>();
 
+  /** Buffers of a lazy table are allocated on first use (a sharded model is initialised one tensor at a time). */
+  constructor(readonly lazy = false) {}
+
   add(name: string, shape: Shape, kind: ParamKind): Param {
     if (this.byName.has(name)) throw new Error(`parameter "${name}" is defined twice`);
-    const p: Param = { name, tensor: Tensor.zeros(shape), kind };
+    const lazy = this.lazy && kind !== 'lora_A' && kind !== 'lora_B';
+    const p: Param = { name, tensor: Tensor.zeros(shape, false, lazy), kind };
     this.entries.push(p);
     this.byName.set(name, p);
     return p;

@@ -22,6 +22,12 @@ export interface Residency {
   touch(t: Tensor): void;
 }
 
+/** A lazy tensor's buffer is allocated (zeroed) on first access, so a sharded model never exists whole. */
+const zeroOnFirstUse: Residency = {
+  fetch: (t) => track(new Float32Array(t.size)),
+  touch: () => {},
+};
+
 export class Tensor {
   readonly shape: Shape;
   readonly size: number;
@@ -36,13 +42,14 @@ export class Tensor {
    */
   rowSource: RowSource | null = null;
 
-  constructor(shape: Shape, data?: Float32Array, requiresGrad = false) {
+  constructor(shape: Shape, data?: Float32Array, requiresGrad = false, lazy = false) {
     this.shape = [...shape];
     this.size = sizeOf(shape);
     if (data && data.length !== this.size) {
       throw new Error(`tensor data has ${data.length} elements but shape [${shape.join(', ')}] needs ${this.size}`);
     }
-    this.buffer = data ?? track(new Float32Array(this.size));
+    this.buffer = data ?? (lazy ? null : track(new Float32Array(this.size)));
+    if (lazy && !data) this.residency = zeroOnFirstUse;
     this.requiresGrad = requiresGrad;
   }
 
@@ -71,8 +78,8 @@ export class Tensor {
     this.buffer = null;
   }
 
-  static zeros(shape: Shape, requiresGrad = false): Tensor {
-    return new Tensor(shape, undefined, requiresGrad);
+  static zeros(shape: Shape, requiresGrad = false, lazy = false): Tensor {
+    return new Tensor(shape, undefined, requiresGrad, lazy);
   }
 
   /** The gradient buffer, allocated (zeroed) on first use. */

@@ -16,6 +16,7 @@ export function loadWeights(
   source: string,
   nameFromHf: (hf: string) => string | null,
   select: (p: Param) => boolean = (p) => p.kind !== 'lora_A' && p.kind !== 'lora_B',
+  afterEach?: (p: Param) => void,
 ): LoadReport {
   const file = parseSafetensors(bytes, source);
   const byName = new Map<string, string>();
@@ -38,6 +39,7 @@ export function loadWeights(
       throw new Error(`${source}: tensor "${hf}" has shape [${t.shape.join(', ')}] but the model config needs [${p.tensor.shape.join(', ')}]; check config.json against the weights`);
     }
     p.tensor.data.set(toFloat32(t));
+    afterEach?.(p); // e.g. a sharder stores the tensor and drops it before the next one is made
     loaded++;
   }
   return { loaded, unused };

@@ -62,41 +62,55 @@ export class ParameterSharder implements Residency {
 
   /**
    * Move the given parameters to the store and release their buffers. Fails, before anything is
-   * moved, if the budget cannot hold the largest unit one operation needs at once.
+   * moved, if the budget cannot hold the largest units one operation needs at once.
    */
   shard(params: Param[]): void {
-    const keys = new Set(ParameterSharder.plan(params, this.config));
-    const bytesPerValue = 4;
-    const planned: { p: Param; rows: [number, number] | null; key: string }[] = [];
+    this.check(params);
+    for (const p of params) this.adopt(p);
+  }
+
+  /** The budget check alone, for callers that adopt parameters one by one as they are initialised. */
+  check(params: Param[]): void {
+    const sizes: number[] = [];
     for (const p of params) {
       if (p.tensor.requiresGrad) throw new Error(`parameter "${p.name}" trains: sharding keeps trainable parameters resident (sharding with --full_ft is not supported)`);
       const [V, C] = p.tensor.shape;
-      if (keys.has(`${p.name}#0`)) {
-        for (let i = 0, v0 = 0; v0 < V; i++, v0 += this.config.rowChunk) planned.push({ p, rows: [v0, Math.min(V, v0 + this.config.rowChunk)], key: `${p.name}#${i}` });
-        void C;
-      } else planned.push({ p, rows: null, key: p.name });
+      if (this.isChunked(p)) for (let v0 = 0; v0 < V; v0 += this.config.rowChunk) sizes.push((Math.min(V, v0 + this.config.rowChunk) - v0) * C * 4);
+      else sizes.push(p.tensor.size * 4);
     }
-    const sizes = planned.map((u) => (u.rows ? (u.rows[1] - u.rows[0]) * u.p.tensor.shape[1] : u.p.tensor.size) * bytesPerValue).sort((a, b) => b - a);
+    sizes.sort((a, b) => b - a);
     const minimum = (sizes[0] ?? 0) + (sizes[1] ?? 0);
     if (this.config.budgetBytes < minimum) {
       throw new Error(`--shard_budget_mb ${(this.config.budgetBytes / 2 ** 20).toFixed(0)} is too small: one step needs at least ${Math.ceil(minimum / 2 ** 20)} MB resident (the two largest weight blocks, ${(sizes[0] / 2 ** 20).toFixed(1)} + ${(sizes[1] / 2 ** 20).toFixed(1)} MB); raise the budget`);
     }
-    for (const { p, rows, key } of planned) {
-      const t = p.tensor;
-      const values = rows ? t.data.subarray(rows[0] * t.shape[1], rows[1] * t.shape[1]) : t.data;
+  }
+
+  private isChunked(p: Param): boolean {
+    const [V, C] = p.tensor.shape;
+    return p.tensor.shape.length === 2 && p.kind === 'embedding' && V * C * 4 > this.config.chunkAboveBytes;
+  }
+
+  /** Store one (initialised) frozen parameter and release its buffer. */
+  adopt(p: Param): void {
+    if (p.tensor.requiresGrad) throw new Error(`parameter "${p.name}" trains: sharding keeps trainable parameters resident (sharding with --full_ft is not supported)`);
+    const t = p.tensor;
+    const [V, C] = t.shape;
+    const write = (key: string, rows: [number, number] | null) => {
+      const values = rows ? t.data.subarray(rows[0] * C, rows[1] * C) : t.data;
       this.store.write(key, encodeValues(values, this.config.fp16));
       this.stats.writes++;
       const unit: Unit = { key, tensor: t, rows, count: values.length, buffer: null };
       this.units.set(key, unit);
-      if (rows) this.chunks.set(t, [...(this.chunks.get(t) ?? []), unit]);
-      else this.whole.set(t, unit);
-    }
-    for (const p of params) {
-      p.tensor.residency = this;
-      const chunked = this.chunks.get(p.tensor);
-      if (chunked) p.tensor.rowSource = (v0, v1) => this.rows(p.tensor, chunked, v0, v1);
-      p.tensor.release();
-    }
+      return unit;
+    };
+    if (this.isChunked(p)) {
+      const chunks: Unit[] = [];
+      for (let i = 0, v0 = 0; v0 < V; i++, v0 += this.config.rowChunk) chunks.push(write(`${p.name}#${i}`, [v0, Math.min(V, v0 + this.config.rowChunk)]));
+      this.chunks.set(t, chunks);
+      t.rowSource = (v0, v1) => this.rows(t, chunks, v0, v1);
+    } else this.whole.set(t, write(p.name, null));
+    t.residency = this;
+    t.release();
   }
 
   getStats(): ShardStats {

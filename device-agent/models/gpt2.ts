@@ -3,7 +3,7 @@
 // Weights use HF's Conv1D layout (in, out): y = x @ W + b, so HF checkpoints load without transposes.
 // Follows llm.c train_gpt2.c and nanoGPT model.py; LoRA hooks in through nn/lora.ts.
 import { Tensor } from '../core/tensor.js';
-import { ParameterTable } from '../core/parameter-table.js';
+import { ParameterTable, type Param } from '../core/parameter-table.js';
 import { Rng } from '../core/rng.js';
 import { tape } from '../core/autograd.js';
 import * as F from '../nn/functional.js';
@@ -55,9 +55,9 @@ export function gpt2ConfigToHf(cfg: Gpt2Config): Record<string, unknown> {
 
 // ----- parameter table -----
 
-export function gpt2Parameters(cfg: Gpt2Config): ParameterTable {
+export function gpt2Parameters(cfg: Gpt2Config, lazy = false): ParameterTable {
   const C = cfg.nEmbd;
-  const t = new ParameterTable();
+  const t = new ParameterTable(lazy);
   t.add('wte.weight', [cfg.vocabSize, C], 'embedding');
   t.add('wpe.weight', [cfg.nPositions, C], 'embedding');
   for (let i = 0; i < cfg.nLayer; i++) {
@@ -80,10 +80,14 @@ export function gpt2Parameters(cfg: Gpt2Config): ParameterTable {
   return t;
 }
 
-/** Hugging Face's GPT-2 init: N(0, 0.02), residual projections N(0, 0.02/sqrt(2*n_layer)), norms 1, biases 0. */
-export function initGpt2(params: ParameterTable, cfg: Gpt2Config, seed: number): void {
+/**
+ * Hugging Face's GPT-2 init: N(0, 0.02), residual projections N(0, 0.02/sqrt(2*n_layer)), norms 1,
+ * biases 0. `afterEach` sees every parameter right after it is filled (a sharder stores and drops it).
+ */
+export function initGpt2(params: ParameterTable, cfg: Gpt2Config, seed: number, afterEach?: (p: Param) => void): void {
   const rng = new Rng(seed);
   for (const p of params.entries) {
+    if (p.kind === 'lora_A' || p.kind === 'lora_B') continue;
     const d = p.tensor.data;
     if (p.kind === 'norm') d.fill(p.name.endsWith('.weight') ? 1 : 0);
     else if (p.kind === 'bias') d.fill(0);
@@ -91,6 +95,7 @@ export function initGpt2(params: ParameterTable, cfg: Gpt2Config, seed: number):
       const std = p.name.endsWith('c_proj.weight') ? 0.02 / Math.sqrt(2 * cfg.nLayer) : 0.02;
       rng.fillNormal(d, std);
     }
+    afterEach?.(p);
   }
 }
 

@@ -7,7 +7,9 @@ import { loadWeights, saveWeights } from '../io/weights.js';
 import { exportLoraAdapter } from '../io/lora-files.js';
 import { Gpt2Tokenizer } from '../text/gpt2-tokenizer.js';
 import { TextDataset } from '../text/text-dataset.js';
-import { exportBatches, prepareRun, type OpenShardStore } from '../run-setup.js';
+import { exportBatches, openSharder, prepareRun, type OpenShardStore } from '../run-setup.js';
+import type { ParameterSharder } from '../memory/parameter-sharder.js';
+import type { Param } from '../core/parameter-table.js';
 import { evaluate, train } from '../train.js';
 import { memoryStats, resetPeak } from '../core/memory-tracker.js';
 import { activeBackend } from '../core/registry.js';
@@ -30,20 +32,23 @@ export interface JobContext {
   yieldToEvents(): Promise<void>;
 }
 
-async function loadModel(job: JobMessage, ctx: JobContext): Promise<Gpt2> {
+/**
+ * Build the model. With sharding on, the table is lazy and each frozen tensor goes to the store
+ * right after it is initialised or loaded, so the whole model never sits in memory at once.
+ */
+async function loadModel(job: JobMessage, ctx: JobContext): Promise<{ model: Gpt2; sharder: ParameterSharder | null }> {
   const src = job.model;
-  if (src.kind === 'random') {
-    const config = gpt2ConfigFromHf(src.config, `${src.name} config`);
-    const params = gpt2Parameters(config);
-    initGpt2(params, config, src.initSeed);
-    params.setTrainable(() => false);
-    return { config, params, lora: null };
-  }
-  const config = gpt2ConfigFromHf(JSON.parse(await ctx.fetchText(src.config)) as Record<string, unknown>, `${src.name}/config.json`);
-  const params = gpt2Parameters(config);
-  loadWeights(params, await ctx.fetchBytes(src.weights), `${src.name}/model.safetensors`, gpt2NameFromHf);
+  const lazy = job.train.sharding?.enabled ?? false;
+  const config = src.kind === 'random'
+    ? gpt2ConfigFromHf(src.config, `${src.name} config`)
+    : gpt2ConfigFromHf(JSON.parse(await ctx.fetchText(src.config)) as Record<string, unknown>, `${src.name}/config.json`);
+  const params = gpt2Parameters(config, lazy);
+  const sharder = lazy ? await openSharder(job.train, params.entries, ctx.openShardStore) : null;
+  const adopt = sharder ? (p: Param) => sharder.adopt(p) : undefined;
+  if (src.kind === 'random') initGpt2(params, config, src.initSeed, adopt);
+  else loadWeights(params, await ctx.fetchBytes(src.weights), `${src.name}/model.safetensors`, gpt2NameFromHf, undefined, adopt);
   params.setTrainable(() => false);
-  return { config, params, lora: null };
+  return { model: { config, params, lora: null }, sharder };
 }
 
 async function loadTokenizer(job: JobMessage, ctx: JobContext): Promise<Gpt2Tokenizer> {
@@ -55,13 +60,14 @@ async function loadTokenizer(job: JobMessage, ctx: JobContext): Promise<Gpt2Toke
 export async function runJob(job: JobMessage, ctx: JobContext): Promise<void> {
   const { jobId } = job;
   resetPeak();
-  const model = await loadModel(job, ctx);
+  const { model, sharder } = await loadModel(job, ctx);
   const tokenizer = await loadTokenizer(job, ctx);
   const opts = { seqLen: job.train.seqLen, format: job.data.format };
   const trainSet = TextDataset.fromText(await ctx.fetchText(job.data.train), tokenizer, { ...opts, source: 'training data' });
   const valid = job.data.valid ? TextDataset.fromText(await ctx.fetchText(job.data.valid), tokenizer, { ...opts, source: 'validation data' }) : null;
-  const initialWeights = job.exportInputs && job.model.kind === 'random' ? saveWeights(model.params, gpt2NameToHf) : null;
-  const run = await prepareRun(model, job.train, trainSet, valid, ctx.openShardStore);
+  // a sharded model never exists whole, so its random initial weights cannot be exported for a reference
+  const initialWeights = job.exportInputs && job.model.kind === 'random' && !sharder ? saveWeights(model.params, gpt2NameToHf) : null;
+  const run = await prepareRun(model, job.train, trainSet, valid, { openStore: ctx.openShardStore, sharder });
   if (job.exportInputs) {
     if (!job.artifactUrl) throw new Error('job asks for exportInputs but gives no artifactUrl');
     const inputs: [string, Uint8Array][] = [['batches.bin', exportBatches(trainSet, job.train)]];

@@ -114,4 +114,21 @@ describe('ParameterSharder', () => {
     sharder.close();
     expect(readdirSync(dir)).toHaveLength(0);
   });
+
+  it('a lazy model sharded while it is initialised never holds all weights, and trains identically', () => {
+    const params = gpt2Parameters(cfg, true);
+    expect(params.entries.every((p) => !p.tensor.resident)).toBe(true);
+    const sharder = new ParameterSharder(new MemoryShardStore(), shardCfg(8 * 1024));
+    sharder.check(params.entries);
+    let residentMax = 0;
+    initGpt2(params, cfg, 5, (p) => {
+      sharder.adopt(p);
+      residentMax = Math.max(residentMax, params.entries.filter((q) => q.tensor.resident).length);
+    });
+    expect(residentMax).toBe(0); // each tensor was stored and dropped before the next one was made
+    params.setTrainable(() => false);
+    const m: Gpt2 = { config: cfg, params, lora: null, recompute: true };
+    addLora(m, cfg.nLayer, { r: 4, alpha: 8, dropout: 0, targets: ['attn.c_attn', 'attn.c_proj', 'mlp.c_fc', 'mlp.c_proj'] }, 9);
+    expect(trainRun(m, 3)).toEqual(trainRun(model(), 3));
+  });
 });

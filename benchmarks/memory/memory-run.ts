@@ -1,0 +1,57 @@
+// One configuration of the memory benchmark, in its own process so its peak RSS is its own:
+// GPT-2-small-shaped model (random weights, vocab 50257), LoRA r=8 on c_attn + c_proj, batch 4 x
+// seq 128, a few AdamW steps; prints one JSON line with the OS peak RSS (VmHWM), losses, step ms and
+// sharder stats. Run by memory.bench.ts; `--budget 0` is the unsharded baseline.
+import { readFileSync } from 'node:fs';
+import os from 'node:os';
+import v8 from 'node:v8';
+import vm from 'node:vm';
+import { parseArgs } from 'node:util';
+import { initCpuWasmBackend } from '../../device-agent/backends/cpu-wasm/index.js';
+import { gpt2Parameters, gpt2Presets, gpt2Trainable, initGpt2 } from '../../device-agent/models/gpt2.js';
+import { addLora } from '../../device-agent/nn/lora.js';
+import { Rng } from '../../device-agent/core/rng.js';
+import { setMemoryReleaseHook } from '../../device-agent/core/autograd.js';
+import { memoryStats } from '../../device-agent/core/memory-tracker.js';
+import { ParameterSharder } from '../../device-agent/memory/parameter-sharder.js';
+import { FsShardStore } from '../../device-agent/memory/shard-store.js';
+import { LM_HEAD_CHUNK } from '../../device-agent/nn/functional.js';
+import { defaultTrainConfig, train } from '../../device-agent/train.js';
+
+const { values } = parseArgs({ options: { budget: { type: 'string', default: '0' }, fp16: { type: 'string', default: '1' }, steps: { type: 'string', default: '3' }, recompute: { type: 'string' } } });
+const budgetMb = Number(values.budget);
+const steps = Number(values.steps);
+const status = () => readFileSync('/proc/self/status', 'utf8');
+const kb = (key: string) => Number(new RegExp(`${key}:\\s+(\\d+)`).exec(status())?.[1] ?? NaN);
+
+await initCpuWasmBackend();
+const cfg = gpt2Presets.small;
+// sharded: a lazy table, each frozen tensor stored and dropped right after its init (the model never exists whole)
+const params = gpt2Parameters(cfg, budgetMb > 0);
+let sharder: ParameterSharder | null = null;
+if (budgetMb > 0) {
+  v8.setFlagsFromString('--expose-gc');
+  setMemoryReleaseHook(vm.runInNewContext('gc') as () => void);
+  const config = { budgetBytes: budgetMb * 2 ** 20, fp16: values.fp16 === '1', rowChunk: LM_HEAD_CHUNK, chunkAboveBytes: 16 * 2 ** 20 };
+  sharder = new ParameterSharder(await FsShardStore.open(os.tmpdir()), config);
+  sharder.check(params.entries);
+}
+initGpt2(params, cfg, 1234, sharder ? (p) => sharder!.adopt(p) : undefined);
+params.setTrainable(() => false);
+const model = { config: cfg, params, lora: null as ReturnType<typeof addLora> | null, recompute: values.recompute ? values.recompute === '1' : budgetMb > 0 };
+addLora(model, cfg.nLayer, { r: 8, alpha: 16, dropout: 0, targets: ['attn.c_attn', 'attn.c_proj'] }, 42);
+const rng = new Rng(7);
+const B = 4;
+const T = 128;
+const batches = Array.from({ length: steps }, () => Int32Array.from({ length: B * (T + 1) }, () => rng.int(cfg.vocabSize)));
+let i = 0;
+const losses: number[] = [];
+const ms: number[] = [];
+await train(gpt2Trainable(model), { ...defaultTrainConfig, steps, batchSize: B, seqLen: T, lr: 1e-3, warmupSteps: 0, schedule: 'constant' }, {
+  nextBatch: () => batches[i++],
+  log: (r) => {
+    if (r.type === 'step') losses.push(r.loss), ms.push(r.ms);
+  },
+});
+console.log(JSON.stringify({ budgetMb, fp16: values.fp16 === '1', recompute: model.recompute, steps, peakRssMb: kb('VmHWM') / 1024, swapMb: kb('VmSwap') / 1024, losses, stepMs: ms, peakTrackedMb: memoryStats().peakTrackedBytes / 2 ** 20, shard: sharder?.getStats() ?? null }));
+sharder?.close();
