@@ -25,6 +25,7 @@ const status = () => readFileSync('/proc/self/status', 'utf8');
 const kb = (key: string) => Number(new RegExp(`${key}:\\s+(\\d+)`).exec(status())?.[1] ?? NaN);
 
 await initCpuWasmBackend();
+const phases: Record<string, number> = { start: kb('VmHWM') / 1024 };
 const cfg = gpt2Presets.small;
 // sharded: a lazy table, each frozen tensor stored and dropped right after its init (the model never exists whole)
 const params = gpt2Parameters(cfg, budgetMb > 0);
@@ -36,7 +37,8 @@ if (budgetMb > 0) {
   sharder = new ParameterSharder(await FsShardStore.open(os.tmpdir()), config);
   sharder.check(params.entries);
 }
-initGpt2(params, cfg, 1234, sharder ? (p) => sharder!.adopt(p) : undefined);
+initGpt2(params, cfg, 1234, sharder ?? undefined);
+phases.initialised = kb('VmHWM') / 1024;
 params.setTrainable(() => false);
 const model = { config: cfg, params, lora: null as ReturnType<typeof addLora> | null, recompute: values.recompute ? values.recompute === '1' : budgetMb > 0 };
 addLora(model, cfg.nLayer, { r: 8, alpha: 16, dropout: 0, targets: ['attn.c_attn', 'attn.c_proj'] }, 42);
@@ -50,8 +52,8 @@ const ms: number[] = [];
 await train(gpt2Trainable(model), { ...defaultTrainConfig, steps, batchSize: B, seqLen: T, lr: 1e-3, warmupSteps: 0, schedule: 'constant' }, {
   nextBatch: () => batches[i++],
   log: (r) => {
-    if (r.type === 'step') losses.push(r.loss), ms.push(r.ms);
+    if (r.type === 'step') losses.push(r.loss), ms.push(r.ms), (phases[`step${r.step}`] = kb('VmHWM') / 1024);
   },
 });
-console.log(JSON.stringify({ budgetMb, fp16: values.fp16 === '1', recompute: model.recompute, steps, peakRssMb: kb('VmHWM') / 1024, swapMb: kb('VmSwap') / 1024, losses, stepMs: ms, peakTrackedMb: memoryStats().peakTrackedBytes / 2 ** 20, shard: sharder?.getStats() ?? null }));
+console.log(JSON.stringify({ budgetMb, fp16: values.fp16 === '1', recompute: model.recompute, steps, peakRssMb: kb('VmHWM') / 1024, swapMb: kb('VmSwap') / 1024, losses, stepMs: ms, peakTrackedMb: memoryStats().peakTrackedBytes / 2 ** 20, phases, shard: sharder?.getStats() ?? null }));
 sharder?.close();

@@ -4,6 +4,7 @@
 // backward kernel: autograd never expands them into primitives (as llm.c / tinygrad do).
 // Not a graph optimiser and not thread-safe: one tape per agent process.
 import { Tensor } from './tensor.js';
+import { releaseMemory } from './memory-tracker.js';
 
 interface TapeEntry {
   op: string;
@@ -58,7 +59,7 @@ class Tape {
     if (this.disabled > 0) return fn(inputs);
     const saved = state?.save();
     const out = this.noGrad(() => fn(inputs));
-    memoryReleaseHook(); // the block's intermediate activations are garbage now
+    releaseMemory(); // the block's intermediate activations are garbage now
     const res = new Tensor(out.shape, out.data, true);
     this.entries.push({
       op: 'checkpoint',
@@ -79,7 +80,7 @@ class Tape {
         inputs.forEach((x, i) => {
           if (x.requiresGrad && xs[i].grad) accumulateGrad(x, xs[i].grad!);
         });
-        memoryReleaseHook();
+        releaseMemory();
       },
     });
     return res;
@@ -98,16 +99,7 @@ class Tape {
 
 export const tape = new Tape();
 
-let memoryReleaseHook: () => void = () => {};
-
-/**
- * Called after each checkpointed block's backward, when a block's recomputed activations have just
- * become garbage. The Node agent sets it to a full GC (with --expose-gc) when memory is bounded, so
- * the OS-measured peak follows what is alive rather than the collector's schedule.
- */
-export function setMemoryReleaseHook(fn: () => void): void {
-  memoryReleaseHook = fn;
-}
+export { setMemoryReleaseHook } from './memory-tracker.js';
 
 /** Add src into the gradient of t (allocating it), if t needs a gradient. */
 export function accumulateGrad(t: Tensor, src: Float32Array): void {

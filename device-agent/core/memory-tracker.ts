@@ -24,3 +24,28 @@ export function memoryStats(): { trackedBytes: number; peakTrackedBytes: number 
 export function resetPeak(): void {
   peak = live;
 }
+
+let releaseHook: () => void = () => {};
+let garbageBytes = 0;
+/** Collect once this much known garbage has piled up (evicted shards, recomputed blocks). */
+const GARBAGE_LIMIT = 32 * 2 ** 20;
+
+/**
+ * Where memory is bounded (sharding), the runtime installs a full GC here (Node: --expose-gc), so the
+ * OS-measured peak follows what is alive rather than the collector's schedule. Default: nothing.
+ */
+export function setMemoryReleaseHook(fn: () => void): void {
+  releaseHook = fn;
+}
+
+/** A point where a lot of buffers just became garbage (a checkpointed block finished). */
+export function releaseMemory(): void {
+  garbageBytes = 0;
+  releaseHook();
+}
+
+/** Buffers of `bytes` were just dropped; collect when enough has piled up. */
+export function noteGarbage(bytes: number): void {
+  garbageBytes += bytes;
+  if (garbageBytes >= GARBAGE_LIMIT) releaseMemory();
+}

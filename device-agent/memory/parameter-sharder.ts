@@ -7,6 +7,7 @@
 import type { Param, ParameterTable } from '../core/parameter-table.js';
 import type { Residency, Tensor } from '../core/tensor.js';
 import { decodeValues, encodeValues, type ShardStore } from './shard-store.js';
+import { noteGarbage } from '../core/memory-tracker.js';
 
 export interface ShardingConfig {
   budgetBytes: number;
@@ -90,19 +91,46 @@ export class ParameterSharder implements Residency {
     return p.tensor.shape.length === 2 && p.kind === 'embedding' && V * C * 4 > this.config.chunkAboveBytes;
   }
 
+  /**
+   * Store a frozen parameter produced piece by piece: `fill(out, offset)` writes the values at element
+   * `offset..offset+out.length`, in order. Row-chunked parameters are produced one chunk at a time,
+   * so a 150 MB embedding never exists whole; the others are filled whole and adopted.
+   */
+  adoptFrom(p: Param, fill: (out: Float32Array, offset: number) => void): void {
+    if (!this.isChunked(p)) {
+      fill(p.tensor.data, 0);
+      return this.adopt(p);
+    }
+    const t = p.tensor;
+    const [V, C] = t.shape;
+    const chunks: Unit[] = [];
+    for (let i = 0, v0 = 0; v0 < V; i++, v0 += this.config.rowChunk) {
+      const v1 = Math.min(V, v0 + this.config.rowChunk);
+      const values = new Float32Array((v1 - v0) * C);
+      fill(values, v0 * C);
+      chunks.push(this.writeUnit(`${p.name}#${i}`, t, [v0, v1], values));
+      noteGarbage(values.byteLength * (this.config.fp16 ? 1.5 : 1));
+    }
+    this.chunks.set(t, chunks);
+    t.rowSource = (v0, v1) => this.rows(t, chunks, v0, v1);
+    t.residency = this;
+    if (t.resident) t.release();
+  }
+
+  private writeUnit(key: string, t: Tensor, rows: [number, number] | null, values: Float32Array): Unit {
+    this.store.write(key, encodeValues(values, this.config.fp16));
+    this.stats.writes++;
+    const unit: Unit = { key, tensor: t, rows, count: values.length, buffer: null };
+    this.units.set(key, unit);
+    return unit;
+  }
+
   /** Store one (initialised) frozen parameter and release its buffer. */
   adopt(p: Param): void {
     if (p.tensor.requiresGrad) throw new Error(`parameter "${p.name}" trains: sharding keeps trainable parameters resident (sharding with --full_ft is not supported)`);
     const t = p.tensor;
     const [V, C] = t.shape;
-    const write = (key: string, rows: [number, number] | null) => {
-      const values = rows ? t.data.subarray(rows[0] * C, rows[1] * C) : t.data;
-      this.store.write(key, encodeValues(values, this.config.fp16));
-      this.stats.writes++;
-      const unit: Unit = { key, tensor: t, rows, count: values.length, buffer: null };
-      this.units.set(key, unit);
-      return unit;
-    };
+    const write = (key: string, rows: [number, number] | null) => this.writeUnit(key, t, rows, rows ? t.data.subarray(rows[0] * C, rows[1] * C) : t.data);
     if (this.isChunked(p)) {
       const chunks: Unit[] = [];
       for (let i = 0, v0 = 0; v0 < V; i++, v0 += this.config.rowChunk) chunks.push(write(`${p.name}#${i}`, [v0, Math.min(V, v0 + this.config.rowChunk)]));
@@ -111,6 +139,7 @@ export class ParameterSharder implements Residency {
     } else this.whole.set(t, write(p.name, null));
     t.residency = this;
     t.release();
+    noteGarbage(t.size * (this.config.fp16 ? 6 : 4)); // the initialised buffer and its encoded copy
   }
 
   getStats(): ShardStats {
@@ -176,6 +205,7 @@ export class ParameterSharder implements Residency {
     this.stats.residentBytes -= unit.count * 4;
     this.stats.evictions++;
     if (!unit.rows) unit.tensor.release();
+    noteGarbage(unit.count * 4);
   }
 
   /** Release everything resident (between steps or before measuring). */

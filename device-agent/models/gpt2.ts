@@ -80,22 +80,29 @@ export function gpt2Parameters(cfg: Gpt2Config, lazy = false): ParameterTable {
   return t;
 }
 
+/** Something that stores parameters as they are produced (a parameter sharder). */
+export interface ParamSink {
+  adoptFrom(p: Param, fill: (out: Float32Array, offset: number) => void): void;
+}
+
 /**
  * Hugging Face's GPT-2 init: N(0, 0.02), residual projections N(0, 0.02/sqrt(2*n_layer)), norms 1,
- * biases 0. `afterEach` sees every parameter right after it is filled (a sharder stores and drops it).
+ * biases 0. With a sink (sharding), each parameter is produced in pieces and handed over at once;
+ * the values are the same either way (one sequential random stream).
  */
-export function initGpt2(params: ParameterTable, cfg: Gpt2Config, seed: number, afterEach?: (p: Param) => void): void {
+export function initGpt2(params: ParameterTable, cfg: Gpt2Config, seed: number, sink?: ParamSink): void {
   const rng = new Rng(seed);
   for (const p of params.entries) {
     if (p.kind === 'lora_A' || p.kind === 'lora_B') continue;
-    const d = p.tensor.data;
-    if (p.kind === 'norm') d.fill(p.name.endsWith('.weight') ? 1 : 0);
-    else if (p.kind === 'bias') d.fill(0);
-    else if (p.kind === 'matrix' || p.kind === 'embedding') {
+    let fill: (out: Float32Array) => void;
+    if (p.kind === 'norm') fill = (out) => out.fill(p.name.endsWith('.weight') ? 1 : 0);
+    else if (p.kind === 'bias') fill = (out) => out.fill(0);
+    else {
       const std = p.name.endsWith('c_proj.weight') ? 0.02 / Math.sqrt(2 * cfg.nLayer) : 0.02;
-      rng.fillNormal(d, std);
+      fill = (out) => rng.fillNormal(out, std);
     }
-    afterEach?.(p);
+    if (sink) sink.adoptFrom(p, fill);
+    else fill(p.tensor.data);
   }
 }
 

@@ -44,9 +44,8 @@ async function loadModel(job: JobMessage, ctx: JobContext): Promise<{ model: Gpt
     : gpt2ConfigFromHf(JSON.parse(await ctx.fetchText(src.config)) as Record<string, unknown>, `${src.name}/config.json`);
   const params = gpt2Parameters(config, lazy);
   const sharder = lazy ? await openSharder(job.train, params.entries, ctx.openShardStore) : null;
-  const adopt = sharder ? (p: Param) => sharder.adopt(p) : undefined;
-  if (src.kind === 'random') initGpt2(params, config, src.initSeed, adopt);
-  else loadWeights(params, await ctx.fetchBytes(src.weights), `${src.name}/model.safetensors`, gpt2NameFromHf, undefined, adopt);
+  if (src.kind === 'random') initGpt2(params, config, src.initSeed, sharder ?? undefined);
+  else loadWeights(params, await ctx.fetchBytes(src.weights), `${src.name}/model.safetensors`, gpt2NameFromHf, undefined, sharder ? (p: Param) => sharder.adopt(p) : undefined);
   params.setTrainable(() => false);
   return { model: { config, params, lora: null }, sharder };
 }

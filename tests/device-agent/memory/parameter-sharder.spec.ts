@@ -121,9 +121,11 @@ describe('ParameterSharder', () => {
     const sharder = new ParameterSharder(new MemoryShardStore(), shardCfg(8 * 1024));
     sharder.check(params.entries);
     let residentMax = 0;
-    initGpt2(params, cfg, 5, (p) => {
-      sharder.adopt(p);
-      residentMax = Math.max(residentMax, params.entries.filter((q) => q.tensor.resident).length);
+    initGpt2(params, cfg, 5, {
+      adoptFrom: (p, fill) => {
+        sharder.adoptFrom(p, fill);
+        residentMax = Math.max(residentMax, params.entries.filter((q) => q.tensor.resident).length);
+      },
     });
     expect(residentMax).toBe(0); // each tensor was stored and dropped before the next one was made
     params.setTrainable(() => false);
