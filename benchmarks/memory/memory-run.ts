@@ -4,14 +4,12 @@
 // sharder stats. Run by memory.bench.ts; `--budget 0` is the unsharded baseline.
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
-import v8 from 'node:v8';
-import vm from 'node:vm';
 import { parseArgs } from 'node:util';
 import { initCpuWasmBackend } from '../../device-agent/backends/cpu-wasm/index.js';
 import { gpt2Parameters, gpt2Presets, gpt2Trainable, initGpt2 } from '../../device-agent/models/gpt2.js';
 import { addLora } from '../../device-agent/nn/lora.js';
 import { Rng } from '../../device-agent/core/rng.js';
-import { setMemoryReleaseHook } from '../../device-agent/core/autograd.js';
+import { installNodeGcHook } from '../../device-agent/runtime/node-gc.js';
 import { memoryStats } from '../../device-agent/core/memory-tracker.js';
 import { ParameterSharder } from '../../device-agent/memory/parameter-sharder.js';
 import { FsShardStore } from '../../device-agent/memory/shard-store.js';
@@ -25,14 +23,13 @@ const status = () => readFileSync('/proc/self/status', 'utf8');
 const kb = (key: string) => Number(new RegExp(`${key}:\\s+(\\d+)`).exec(status())?.[1] ?? NaN);
 
 await initCpuWasmBackend();
+installNodeGcHook(); // as the agent does
 const phases: Record<string, number> = { start: kb('VmHWM') / 1024 };
 const cfg = gpt2Presets.small;
 // sharded: a lazy table, each frozen tensor stored and dropped right after its init (the model never exists whole)
 const params = gpt2Parameters(cfg, budgetMb > 0);
 let sharder: ParameterSharder | null = null;
 if (budgetMb > 0) {
-  v8.setFlagsFromString('--expose-gc');
-  setMemoryReleaseHook(vm.runInNewContext('gc') as () => void);
   const config = { budgetBytes: budgetMb * 2 ** 20, fp16: values.fp16 === '1', rowChunk: LM_HEAD_CHUNK, chunkAboveBytes: 16 * 2 ** 20 };
   sharder = new ParameterSharder(await FsShardStore.open(os.tmpdir()), config);
   sharder.check(params.entries);

@@ -14,7 +14,7 @@ import { evaluate, train } from '../train.js';
 import { trainSpec } from '../protocol.js';
 import { exportBatches, prepareRun } from '../run-setup.js';
 import { FsShardStore } from '../memory/shard-store.js';
-import { setMemoryReleaseHook } from '../core/autograd.js';
+import { installNodeGcHook } from '../runtime/node-gc.js';
 import { AdamW } from '../optim/adamw.js';
 import { exportLoraAdapter, importLoraAdapter } from '../io/lora-files.js';
 import { saveWeights } from '../io/weights.js';
@@ -80,9 +80,7 @@ export async function main(argv: string[]): Promise<number> {
   // the power monitor first: bad --pm_* flags fail before anything loads
   const power = new PowerMonitor(powerConfigFromFlags(f), createTelemetry({ manual: manualReadingFromFlags(f) }));
   await initCpuWasmBackend();
-  // with bounded memory, collect each recomputed block's garbage at once (needs node --expose-gc)
-  const gc = (globalThis as { gc?: () => void }).gc;
-  if (f.shard_enable && gc) setMemoryReleaseHook(gc);
+  installNodeGcHook();
   const { model, name } = await loadModel(f);
   const tokDir = String(f.tokenizer_dir ?? f.pretrained_dir ?? '');
   if (!tokDir) throw new UsageError('no tokenizer: pass --tokenizer_dir (a folder with vocab.json + merges.txt or tokenizer.json)');

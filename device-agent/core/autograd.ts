@@ -36,8 +36,13 @@ class Tape {
     if (!loss.requiresGrad) throw new Error('backward(): the loss does not depend on any trainable parameter');
     if (seed) loss.ensureGrad().set(seed);
     else loss.ensureGrad()[0] = 1;
-    for (let i = this.entries.length - 1; i >= 0; i--) this.entries[i].backward();
+    const entries = this.entries;
     this.entries = [];
+    for (let i = entries.length - 1; i >= 0; i--) {
+      entries[i].backward();
+      entries.pop(); // its saved activations and output gradient are garbage now
+      if (i % 16 === 0) releaseMemory();
+    }
   }
 
   /** Drop recorded entries (and the activations their closures hold) without running them. */

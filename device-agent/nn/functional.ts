@@ -194,3 +194,52 @@ export function lmHeadCrossEntropy(x: Tensor, w: Tensor, targets: Int32Array, ch
   });
   return res;
 }
+
+/**
+ * Fused LoRA linear: y = x @ W + b + scale * (drop(x) @ A^T) @ B^T, with W (K, N) in Conv1D layout,
+ * A (r, K), B (N, r). One op instead of five keeps only x and the small h = drop(x) @ A^T (rows, r)
+ * for backward, not three (rows, N) intermediates per adapted layer.
+ */
+export function loraLinear(x: Tensor, w: Tensor, bias: Tensor | null, A: Tensor, B: Tensor, scale: number, mask: Float32Array | null): Tensor {
+  const [rows, K] = x.rowsCols();
+  const [wK, N] = w.shape;
+  const r = A.shape[0];
+  if (wK !== K || A.shape[1] !== K || B.shape[0] !== N || B.shape[1] !== r) {
+    throw new Error(`lora linear: x (${rows}, ${K}), W [${w.shape}], A [${A.shape}], B [${B.shape}] do not fit together`);
+  }
+  const mm = kernel('matmul');
+  let xd = x.data;
+  if (mask) {
+    xd = track(new Float32Array(x.size));
+    kernel('dropout').forward(xd, x.data, mask, x.size);
+  }
+  const y = track(new Float32Array(rows * N));
+  mm(x.data, w.data, y, rows, N, K, false, false, false); // y = x @ W
+  if (bias) kernel('bias-add').forward(y, bias.data, rows, N);
+  const hs = track(new Float32Array(rows * r));
+  mm(xd, A.data, hs, rows, r, K, false, true, false); // h = drop(x) @ A^T: (rows, r)
+  kernel('scale').forward(hs, hs, scale, hs.length); // hs = scale * h
+  mm(hs, B.data, y, rows, N, r, false, true, true); // y += hs @ B^T
+  const res = out([...x.shape.slice(0, -1), N], false, y);
+  res.requiresGrad = tape.record('lora-linear', [x, w, bias, A, B], () => {
+    const dy = res.grad;
+    if (!dy) return;
+    if (x.requiresGrad) mm(dy, w.data, x.ensureGrad(), rows, K, N, false, true, true); // dx += dy @ W^T
+    if (w.requiresGrad) mm(x.data, dy, w.ensureGrad(), K, N, rows, true, false, true); // dW += x^T @ dy
+    if (bias?.requiresGrad) kernel('bias-add').backward(bias.ensureGrad(), dy, rows, N);
+    if (B.requiresGrad) mm(dy, hs, B.ensureGrad(), N, r, rows, true, false, true); // dB += dy^T @ hs
+    if (!A.requiresGrad && !x.requiresGrad) return;
+    const dh = new Float32Array(rows * r);
+    mm(dy, B.data, dh, rows, r, N, false, false, false); // d(hs) = dy @ B
+    kernel('scale').forward(dh, dh, scale, dh.length); // dh = scale * d(hs)
+    if (A.requiresGrad) mm(dh, xd, A.ensureGrad(), r, K, rows, true, false, true); // dA += dh^T @ drop(x)
+    if (x.requiresGrad) {
+      const dxd = new Float32Array(rows * K);
+      mm(dh, A.data, dxd, rows, K, r, false, false, false); // d(drop(x)) = dh @ A
+      const dx = x.ensureGrad();
+      if (mask) for (let i = 0; i < dx.length; i++) dx[i] += dxd[i] * mask[i];
+      else kernel('scale').backward(dx, dxd, 1, dx.length);
+    }
+  });
+  return res;
+}

@@ -78,13 +78,11 @@ export function addLora(host: LoraHost, nLayer: number, config: LoraConfig, seed
 /** A Conv1D linear layer at module path `module`, with its LoRA adapter when one is attached. */
 export function linear(host: LoraHost, module: string, x: Tensor): Tensor {
   const p = host.params;
-  const y = F.matmul(x, p.tensor(`${module}.weight`), { bias: p.tensor(`${module}.bias`) }); // (rows, out)
   const lora = host.lora;
-  if (!lora || lora.merged || !p.has(`${module}.lora_A`)) return y;
-  const xd = lora.training && lora.config.dropout > 0 ? F.dropout(x, dropoutMask(lora, x.size)) : x;
-  const h = F.matmul(xd, p.tensor(`${module}.lora_A`), { transW: true }); // h: (rows, r)
-  const d = F.matmul(h, p.tensor(`${module}.lora_B`), { transW: true }); // d: (rows, out)
-  return F.add(y, F.scale(d, lora.scale));
+  if (!lora || lora.merged || !p.has(`${module}.lora_A`)) return F.matmul(x, p.tensor(`${module}.weight`), { bias: p.tensor(`${module}.bias`) }); // (rows, out)
+  const mask = lora.training && lora.config.dropout > 0 ? dropoutMask(lora, x.size) : null;
+  // fused: x @ W + b + scale * (drop(x) @ A^T) @ B^T, (rows, out)
+  return F.loraLinear(x, p.tensor(`${module}.weight`), p.tensor(`${module}.bias`), p.tensor(`${module}.lora_A`), p.tensor(`${module}.lora_B`), lora.scale, mask);
 }
 
 function dropoutMask(lora: LoraState, n: number): Float32Array {

@@ -2,20 +2,13 @@
 // `node --import tsx device-agent/runtime/node-entry.ts --hub http://127.0.0.1:PORT --token T`.
 // Connects to the hub's WebSocket, runs one job on the cpu-wasm backend, exits 0 on success.
 import os from 'node:os';
-import v8 from 'node:v8';
-import vm from 'node:vm';
 import { parseArgs } from 'node:util';
 import WebSocket from 'ws';
 import { initCpuWasmBackend } from '../backends/cpu-wasm/index.js';
 import { runAgent, type SocketLike } from './agent-runtime.js';
 import { FsShardStore, MemoryShardStore } from '../memory/shard-store.js';
-import { setMemoryReleaseHook } from '../core/autograd.js';
+import { installNodeGcHook } from './node-gc.js';
 
-/** V8's full GC as a function, without a command-line flag (the documented --expose-gc, set at run time). */
-function exposeGc(): () => void {
-  v8.setFlagsFromString('--expose-gc');
-  return vm.runInNewContext('gc') as () => void;
-}
 
 async function httpGet(url: string): Promise<Response> {
   const res = await fetch(url);
@@ -30,6 +23,7 @@ async function main(): Promise<number> {
     return 2;
   }
   await initCpuWasmBackend();
+  installNodeGcHook();
   const wsUrl = `${values.hub.replace(/^http/, 'ws')}/agent-ws?token=${encodeURIComponent(values.token)}`;
   const socket = new WebSocket(wsUrl) as unknown as SocketLike;
   return runAgent(socket, {
@@ -47,8 +41,6 @@ async function main(): Promise<number> {
       },
       yieldToEvents: () => new Promise((r) => setImmediate(r)),
       openShardStore: async (spec) => {
-        // bounded memory: collect each recomputed block's garbage at once, so RSS follows what is alive
-        setMemoryReleaseHook(exposeGc());
         if (spec.store === 'memory') return new MemoryShardStore();
         if (spec.store === 'opfs') throw new Error('the Node agent has no OPFS; use store "fs"');
         return FsShardStore.open(spec.dir ?? os.tmpdir());

@@ -1,11 +1,14 @@
 // f32 GEMM for the cpu-wasm backend, AssemblyScript compiled to WASM SIMD (see ../README.md).
-// C(M,N) = op(A)(M,K) @ op(B)(K,N) (+ C when accumulate), on raw pointers into linear memory.
-// Not a general BLAS: row-major only, no alpha/beta scaling, one thread.
+// C(M,N) = op(A)(M,K) @ op(B)(K,N) (+ C when accumulate), on raw pointers into linear memory, with
+// leading dimensions so that a thread can run a block of rows or columns of a larger product.
+// Not a general BLAS: row-major only, no alpha/beta scaling; threads are matmul-job.ts's business.
 // Layout follows the GotoBLAS/BLIS loop nest: op(B) is packed into KC x 8 panels and op(A) into
 // 4 x KC panels (zero-padded at the edges), so one 4x8 micro-kernel serves all four transpose
 // combinations; edge tiles are computed whole into a scratch tile and only the valid part is merged.
+// Built twice by build-wasm.mjs: plain SIMD (mul + add) and relaxed SIMD (f32x4.relaxed_madd, FMA).
 
-// Micro-tile: 4 rows x 8 columns = 8 f32x4 accumulators. 6x8 (12 accumulators) spills in V8.
+// Micro-tile: 4 rows x 8 columns = 8 f32x4 accumulators. Measured against 2x16, 3x8, 5x8, 6x8,
+// 4x12, 8x4 and k-unrolled forms, with and without FMA: 4x8 wins (README).
 const MR: i32 = 4;
 const NR: i32 = 8;
 // Cache blocks: the packed A block (MC x KC) stays in L2, one packed B panel (KC x NR) in L1.
@@ -17,28 +20,36 @@ const NC: i32 = 1024;
 const PACK_A_BYTES: usize = <usize>(MC * KC) << 2;
 const PACK_B_BYTES: usize = <usize>(KC * NC) << 2;
 const TILE_BYTES: usize = <usize>(MR * NR) << 2;
+// One scratch region = packed A, packed B, one edge tile. Each thread passes its own.
+const SCRATCH_BYTES: usize = (PACK_A_BYTES + PACK_B_BYTES + TILE_BYTES + 63) & ~(<usize>63);
 
-// Scratch sits right after the module's static data; the JS side owns everything from arenaBase().
-@inline function packABase(): usize { return (__heap_base + 63) & ~(<usize>63); }
-@inline function packBBase(): usize { return packABase() + PACK_A_BYTES; }
-@inline function tileBase(): usize { return packBBase() + PACK_B_BYTES; }
-
-/** First byte the host may use for operands; memory must be at least this large before matmul. */
+/** First byte the host may use (static data ends below it); the host places scratch and operands. */
 export function arenaBase(): usize {
-  return (tileBase() + TILE_BYTES + 63) & ~(<usize>63);
+  return (__heap_base + 63) & ~(<usize>63);
+}
+
+/** Bytes of one packing scratch region; matmul needs one per concurrently running call. */
+export function scratchBytes(): usize {
+  return SCRATCH_BYTES;
+}
+
+// a*b + c: one fused multiply-add in the relaxed-SIMD build (the engine may still emit mul + add
+// where the CPU has no FMA; the rounding bound in the tests covers both), mul then add otherwise.
+@inline function madd(a: v128, b: v128, c: v128): v128 {
+  if (ASC_FEATURE_RELAXED_SIMD) return f32x4.relaxed_madd(a, b, c);
+  return f32x4.add(c, f32x4.mul(a, b));
 }
 
 // Packs rows [ic, ic+mc) x cols [pc, pc+kc) of op(A) into 4-row panels: panel p, step k holds
-// op(A)(ic+4p+r, pc+k) for r = 0..3 (zeros past the last row).
-function packA(a: usize, M: i32, K: i32, transA: i32, ic: i32, mc: i32, pc: i32, kc: i32): void {
-  let dst = packABase();
+// op(A)(ic+4p+r, pc+k) for r = 0..3 (zeros past the last row). lda is in elements.
+function packA(dst: usize, a: usize, lda: i32, transA: i32, ic: i32, mc: i32, pc: i32, kc: i32): void {
+  const ld = <usize>lda << 2;
   for (let p = 0; p < mc; p += MR) {
     const rows = min(MR, mc - p);
     const i0 = ic + p;
     if (transA) {
-      // A stored (K, M): the 4 rows of one k are adjacent.
-      let src = a + ((<usize>pc * <usize>M + <usize>i0) << 2);
-      const ld = <usize>M << 2;
+      // A stored (K, lda): the 4 rows of one k are adjacent.
+      let src = a + ((<usize>pc * <usize>lda + <usize>i0) << 2);
       if (rows == MR) {
         for (let k = 0; k < kc; k++) { v128.store(dst, v128.load(src)); dst += 16; src += ld; }
       } else {
@@ -48,9 +59,8 @@ function packA(a: usize, M: i32, K: i32, transA: i32, ic: i32, mc: i32, pc: i32,
         }
       }
     } else {
-      // A stored (M, K): gather one element from each of 4 rows.
-      const ld = <usize>K << 2;
-      const r0 = a + ((<usize>i0 * <usize>K + <usize>pc) << 2);
+      // A stored (M, lda): gather one element from each of 4 rows.
+      const r0 = a + ((<usize>i0 * <usize>lda + <usize>pc) << 2);
       for (let k = 0; k < kc; k++) {
         const src = r0 + (<usize>k << 2);
         for (let r = 0; r < MR; r++) store<f32>(dst + (<usize>r << 2), r < rows ? load<f32>(src + <usize>r * ld) : 0);
@@ -61,16 +71,15 @@ function packA(a: usize, M: i32, K: i32, transA: i32, ic: i32, mc: i32, pc: i32,
 }
 
 // Packs rows [pc, pc+kc) x cols [jc, jc+nc) of op(B) into 8-column panels: panel q, step k holds
-// op(B)(pc+k, jc+8q+c) for c = 0..7 (zeros past the last column).
-function packB(b: usize, N: i32, K: i32, transB: i32, jc: i32, nc: i32, pc: i32, kc: i32): void {
-  let dst = packBBase();
+// op(B)(pc+k, jc+8q+c) for c = 0..7 (zeros past the last column). ldb is in elements.
+function packB(dst: usize, b: usize, ldb: i32, transB: i32, jc: i32, nc: i32, pc: i32, kc: i32): void {
+  const ld = <usize>ldb << 2;
   for (let q = 0; q < nc; q += NR) {
     const cols = min(NR, nc - q);
     const j0 = jc + q;
     if (!transB) {
-      // B stored (K, N): the 8 columns of one k are adjacent.
-      let src = b + ((<usize>pc * <usize>N + <usize>j0) << 2);
-      const ld = <usize>N << 2;
+      // B stored (K, ldb): the 8 columns of one k are adjacent.
+      let src = b + ((<usize>pc * <usize>ldb + <usize>j0) << 2);
       if (cols == NR) {
         for (let k = 0; k < kc; k++) {
           v128.store(dst, v128.load(src)); v128.store(dst, v128.load(src, 16), 16);
@@ -83,11 +92,11 @@ function packB(b: usize, N: i32, K: i32, transB: i32, jc: i32, nc: i32, pc: i32,
         }
       }
     } else {
-      // B stored (N, K): each column is contiguous in k; write it strided into the panel.
+      // B stored (N, ldb): each column is contiguous in k; write it strided into the panel.
       for (let c = 0; c < NR; c++) {
         let d = dst + (<usize>c << 2);
         if (c < cols) {
-          let src = b + ((<usize>(j0 + c) * <usize>K + <usize>pc) << 2);
+          let src = b + ((<usize>(j0 + c) * <usize>ldb + <usize>pc) << 2);
           for (let k = 0; k < kc; k++) { store<f32>(d, load<f32>(src)); d += 32; src += 4; }
         } else {
           for (let k = 0; k < kc; k++) { store<f32>(d, 0); d += 32; }
@@ -100,22 +109,21 @@ function packB(b: usize, N: i32, K: i32, transB: i32, jc: i32, nc: i32, pc: i32,
 
 // One 4x8 tile over kc steps. Full tiles go straight to C; edge tiles go to the scratch tile and
 // only their mr x nr valid part is merged into C.
-function microKernel(kc: i32, pa: usize, pb: usize, c: usize, ldc: usize, addC: bool, mr: i32, nr: i32): void {
+function microKernel(kc: i32, pa: usize, pb: usize, c: usize, ldc: usize, addC: bool, mr: i32, nr: i32, tile: usize): void {
   let c0a = f32x4.splat(0), c0b = f32x4.splat(0), c1a = f32x4.splat(0), c1b = f32x4.splat(0);
   let c2a = f32x4.splat(0), c2b = f32x4.splat(0), c3a = f32x4.splat(0), c3b = f32x4.splat(0);
-  // Not unrolled: 128-bit mul and add share two ports on x86, so the loop is port-bound already;
-  // unrolling by 2 gained nothing and by 4 made V8 hoist the loads and spill (README).
+  // Not unrolled: unrolling by 2 gained nothing and by 4 made V8 hoist the loads and spill (README).
   for (let k = 0; k < kc; k++) {
     const b0 = v128.load(pb);
     const b1 = v128.load(pb, 16);
     let a = v128.load32_splat(pa);
-    c0a = f32x4.add(c0a, f32x4.mul(a, b0)); c0b = f32x4.add(c0b, f32x4.mul(a, b1));
+    c0a = madd(a, b0, c0a); c0b = madd(a, b1, c0b);
     a = v128.load32_splat(pa, 4);
-    c1a = f32x4.add(c1a, f32x4.mul(a, b0)); c1b = f32x4.add(c1b, f32x4.mul(a, b1));
+    c1a = madd(a, b0, c1a); c1b = madd(a, b1, c1b);
     a = v128.load32_splat(pa, 8);
-    c2a = f32x4.add(c2a, f32x4.mul(a, b0)); c2b = f32x4.add(c2b, f32x4.mul(a, b1));
+    c2a = madd(a, b0, c2a); c2b = madd(a, b1, c2b);
     a = v128.load32_splat(pa, 12);
-    c3a = f32x4.add(c3a, f32x4.mul(a, b0)); c3b = f32x4.add(c3b, f32x4.mul(a, b1));
+    c3a = madd(a, b0, c3a); c3b = madd(a, b1, c3b);
     pa += 16; pb += 32;
   }
   if (mr == MR && nr == NR) {
@@ -131,7 +139,7 @@ function microKernel(kc: i32, pa: usize, pb: usize, c: usize, ldc: usize, addC: 
     v128.store(c + 3 * ldc, c3a); v128.store(c + 3 * ldc, c3b, 16);
     return;
   }
-  const t = tileBase();
+  const t = tile;
   v128.store(t, c0a); v128.store(t, c0b, 16); v128.store(t, c1a, 32); v128.store(t, c1b, 48);
   v128.store(t, c2a, 64); v128.store(t, c2b, 80); v128.store(t, c3a, 96); v128.store(t, c3b, 112);
   for (let r = 0; r < mr; r++) {
@@ -146,34 +154,38 @@ function microKernel(kc: i32, pa: usize, pb: usize, c: usize, ldc: usize, addC: 
 }
 
 /**
- * C(M,N) = op(A) @ op(B) (+ C if accumulate). op(A) is (M,K): A is stored row-major (M,K), or
- * (K,M) when transA. op(B) is (K,N): B is stored (K,N), or (N,K) when transB. a, b, c are byte
- * offsets into linear memory at or past arenaBase(); c must not overlap a or b.
+ * C(M,N) = op(A) @ op(B) (+ C if accumulate). op(A) is (M,K): A is stored row-major with row
+ * stride lda (M rows of K), or (K rows of M) when transA. op(B) is (K,N): B is stored with row
+ * stride ldb (K rows of N), or (N rows of K) when transB. C has row stride ldc. Strides are in
+ * elements, pointers are byte offsets; c must not overlap a or b. scratch: scratchBytes() bytes
+ * that no concurrent call uses.
  */
-export function matmul(a: usize, b: usize, c: usize, M: i32, N: i32, K: i32, transA: i32, transB: i32, accumulate: i32): void {
+export function matmul(a: usize, b: usize, c: usize, M: i32, N: i32, K: i32, lda: i32, ldb: i32, ldc: i32,
+  transA: i32, transB: i32, accumulate: i32, scratch: usize): void {
   if (M <= 0 || N <= 0) return;
+  const ldcb = <usize>ldc << 2;
   if (K <= 0) {
-    if (!accumulate) memory.fill(c, 0, (<usize>M * <usize>N) << 2);
+    if (!accumulate) for (let i = 0; i < M; i++) memory.fill(c + <usize>i * ldcb, 0, <usize>N << 2);
     return;
   }
-  const ldc = <usize>N << 2;
+  const packedA = scratch, packedB = scratch + PACK_A_BYTES, tile = packedB + PACK_B_BYTES;
   for (let jc = 0; jc < N; jc += NC) {
     const nc = min(NC, N - jc);
     for (let pc = 0; pc < K; pc += KC) {
       const kc = min(KC, K - pc);
-      packB(b, N, K, transB, jc, nc, pc, kc);
+      packB(packedB, b, ldb, transB, jc, nc, pc, kc);
       // The first K block overwrites C unless the caller asked to accumulate; later ones add.
       const addC = accumulate != 0 || pc > 0;
       for (let ic = 0; ic < M; ic += MC) {
         const mc = min(MC, M - ic);
-        packA(a, M, K, transA, ic, mc, pc, kc);
+        packA(packedA, a, lda, transA, ic, mc, pc, kc);
         for (let jr = 0; jr < nc; jr += NR) {
           const nr = min(NR, nc - jr);
-          const pb = packBBase() + (<usize>(jr * kc) << 2);
+          const pb = packedB + (<usize>(jr * kc) << 2);
           for (let ir = 0; ir < mc; ir += MR) {
-            const pa = packABase() + (<usize>(ir * kc) << 2);
-            const cp = c + ((<usize>(ic + ir) * <usize>N + <usize>(jc + jr)) << 2);
-            microKernel(kc, pa, pb, cp, ldc, addC, min(MR, mc - ir), nr);
+            const pa = packedA + (<usize>(ir * kc) << 2);
+            const cp = c + <usize>(ic + ir) * ldcb + (<usize>(jc + jr) << 2);
+            microKernel(kc, pa, pb, cp, ldcb, addC, min(MR, mc - ir), nr, tile);
           }
         }
       }
