@@ -1,18 +1,22 @@
-// "This computer" as a device: the agent runs in a child Node process per job (its own peak-RSS
-// accounting, V8 flags such as relaxed SIMD), probes read /proc and /sys here. Not headless
-// Chromium or a hidden Electron window (runtime 'browser'): a later issue.
-// The child is `node [--experimental-wasm-relaxed-simd] --import tsx <entry> --hub URL --token T`:
+// "This computer" as a device. The agent runs either in a child Node process per job (its own
+// peak-RSS accounting, V8 flags such as relaxed SIMD) or in headless Chromium (chromium-agent.ts:
+// the hub's browser bundle, as on a phone; WebGPU on request). Probes read /proc and /sys here.
+// The Node child is `node [--experimental-wasm-relaxed-simd] --import tsx <entry> --hub URL --token T`:
 // tsx as a loader in the same process (not the tsx CLI, which forks), so the pid is the agent's.
+// A transport built with runtime 'browser' is its own device ("local-chromium") beside "local".
 import { spawn, type ChildProcess } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { sampleChromiumRenderer } from '../probes/chromium-memory';
 import { readCpuModel } from '../probes/cpu-model';
 import { EnergyMeter } from '../probes/energy-meter';
 import { readBattery } from '../probes/battery-status';
 import { readProcStatus } from '../probes/proc-status';
 import { readThermal } from '../probes/thermal-zones';
 import type { AgentLaunch, BatteryReading, DeviceInfo, DeviceTransport, EnergyReading, MemorySample, RunningAgent, ThermalReading } from './device-transport';
+import { BrowserAgent, chromiumVersion, launchChromiumAgent, resolveChromium } from './chromium-agent';
+import { onControllerExit } from './exit-hook';
 import { OutputTail } from './output-tail';
 
 /**
@@ -22,6 +26,11 @@ import { OutputTail } from './output-tail';
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
 export interface LocalTransportOptions {
+  /**
+   * Where the agent runs when AgentLaunch.runtime does not say: a child Node process (default) or
+   * headless Chromium. 'browser' also makes this transport the device "local-chromium".
+   */
+  runtime?: 'node' | 'browser';
   /** The agent's entry script, relative to the repo root or absolute. Tests pass a fake agent. */
   agentEntry?: string;
   /** Node flags before `--import tsx`; default: relaxed SIMD where Node needs a flag for it. */
@@ -29,6 +38,12 @@ export interface LocalTransportOptions {
   /** Working folder of the child (where `tsx` and the entry resolve); default the repo root. */
   cwd?: string;
   env?: NodeJS.ProcessEnv;
+  /** Browser runtime: the Chromium binary (default FLEETTUNE_CHROMIUM, else /usr/lib/chromium/chromium). */
+  chromiumPath?: string;
+  /** Browser runtime: turn WebGPU on (`--enable-unsafe-webgpu`); default off. */
+  webgpu?: boolean;
+  /** Browser runtime: more Chromium flags, before the page URL. */
+  chromiumArgs?: string[];
   /** Grace period between SIGTERM and SIGKILL in stop(); default 3000 ms. */
   stopGraceMs?: number;
   /** Roots of /sys and /proc, for tests against fixture trees. */
@@ -43,10 +58,6 @@ function defaultNodeFlags(): string[] {
 
 const osNames: Record<string, string> = { linux: 'Linux', darwin: 'macOS', win32: 'Windows' };
 
-/** Children still running when the controller exits are killed with it, not left training. */
-const liveChildren = new Set<ChildProcess>();
-let exitHookInstalled = false;
-
 class LocalAgent implements RunningAgent {
   readonly pid: number;
   readonly exited: Promise<{ code: number | null; signal: string | null }>;
@@ -60,10 +71,11 @@ class LocalAgent implements RunningAgent {
     this.pid = child.pid!;
     child.stdout?.on('data', (b: Buffer) => this.tail.push(b));
     child.stderr?.on('data', (b: Buffer) => this.tail.push(b));
+    const unregister = onControllerExit(() => child.kill('SIGKILL'));
     this.exited = new Promise((resolve) => {
       child.once('exit', (code, signal) => {
         this.hasExited = true;
-        liveChildren.delete(child);
+        unregister();
         // 'close' follows once stdout/stderr are drained; a grandchild holding them must not block.
         const t = setTimeout(() => resolve({ code, signal }), 500);
         child.once('close', () => {
@@ -90,30 +102,50 @@ class LocalAgent implements RunningAgent {
 
 export class LocalTransport implements DeviceTransport {
   readonly kind = 'local' as const;
-  private readonly running = new Set<LocalAgent>();
+  private readonly running = new Set<RunningAgent>();
   private energy: Promise<EnergyMeter> | null = null;
 
   constructor(private readonly opts: LocalTransportOptions = {}) {}
 
+  /**
+   * For runtime 'browser': id "local-chromium", `browser` from `chromium --version`; without a
+   * usable Chromium the device is 'offline' (and `browser` absent), so a suite skips it and says why.
+   */
   async info(): Promise<DeviceInfo> {
+    const inBrowser = this.opts.runtime === 'browser';
+    const browser = inBrowser ? await this.chromiumVersion().catch(() => undefined) : `Node.js ${process.versions.node}`;
     return {
-      id: 'local',
+      id: inBrowser ? 'local-chromium' : 'local',
       transport: 'local',
-      name: `This computer (${os.hostname()})`,
+      name: inBrowser ? 'This computer (headless Chromium)' : `This computer (${os.hostname()})`,
       model: await readCpuModel(this.opts.procRoot),
       os: osNames[process.platform] ?? os.type(),
       osVersion: os.release(),
-      browser: `Node.js ${process.versions.node}`,
+      browser,
       cpuCores: os.availableParallelism?.() ?? os.cpus().length,
       memoryBytes: os.totalmem(),
-      state: this.running.size > 0 ? 'busy' : 'connected',
+      state: browser === undefined ? 'offline' : this.running.size > 0 ? 'busy' : 'connected',
     };
   }
 
+  private chromiumVersion(): Promise<string> {
+    return Promise.resolve().then(() => chromiumVersion(resolveChromium(this.opts.chromiumPath)));
+  }
+
+  /** Runs the agent in `launch.runtime`, else in the transport's `runtime` option (default 'node'). */
   async launchAgent(launch: AgentLaunch): Promise<RunningAgent> {
-    if (launch.runtime === 'browser') {
-      throw new Error("the local transport runs the agent in Node only for now (runtime 'node'); headless Chromium / Electron is a later issue");
-    }
+    const agent = (launch.runtime ?? this.opts.runtime ?? 'node') === 'browser' ? await this.launchInChromium(launch) : await this.launchInNode(launch);
+    this.running.add(agent);
+    void agent.exited.then(() => this.running.delete(agent));
+    return agent;
+  }
+
+  private launchInChromium(launch: AgentLaunch): Promise<BrowserAgent> {
+    const o = this.opts;
+    return launchChromiumAgent(launch, { chromiumPath: o.chromiumPath, webgpu: o.webgpu, chromiumArgs: o.chromiumArgs, env: o.env, stopGraceMs: o.stopGraceMs });
+  }
+
+  private async launchInNode(launch: AgentLaunch): Promise<LocalAgent> {
     const cwd = this.opts.cwd ?? repoRoot;
     const entry = path.resolve(cwd, this.opts.agentEntry ?? 'device-agent/runtime/node-entry.ts');
     const args = [...(this.opts.nodeFlags ?? defaultNodeFlags()), '--import', 'tsx', entry, '--hub', launch.hubUrl, '--token', launch.token];
@@ -124,22 +156,22 @@ export class LocalTransport implements DeviceTransport {
       child.once('spawn', resolve);
       child.once('error', (e) => reject(new Error(`could not start the local agent (${process.execPath} ${args.join(' ')}): ${e.message}`)));
     });
-    const agent = new LocalAgent(child, this.opts.stopGraceMs ?? 3000);
-    this.running.add(agent);
-    liveChildren.add(child);
-    if (!exitHookInstalled) {
-      exitHookInstalled = true;
-      process.once('exit', () => liveChildren.forEach((c) => c.kill('SIGKILL')));
-    }
-    void agent.exited.then(() => this.running.delete(agent));
-    return agent;
+    return new LocalAgent(child, this.opts.stopGraceMs ?? 3000);
   }
 
-  /** VmRSS / VmHWM / VmSwap of the agent's process. Linux only: macOS and Windows have no /proc, null there. */
+  /**
+   * VmRSS / VmHWM / VmSwap of the agent's process: the Node child, or in Chromium the renderer that
+   * hosts the agent's page and worker (probes/chromium-memory.ts). Linux only: macOS and Windows
+   * have no /proc, null there.
+   */
   async sampleMemory(agent: RunningAgent): Promise<MemorySample | null> {
     if (process.platform !== 'linux' || agent.pid === undefined) return null;
     // After exit the pid may already belong to another process.
-    if (agent instanceof LocalAgent && agent.hasExited) return null;
+    if ((agent instanceof LocalAgent || agent instanceof BrowserAgent) && agent.hasExited) return null;
+    if (agent instanceof BrowserAgent) {
+      const m = await sampleChromiumRenderer(agent.pid, this.opts.procRoot);
+      return m && { rssBytes: m.rssBytes, hwmBytes: m.hwmBytes, swapBytes: m.swapBytes };
+    }
     return readProcStatus(agent.pid, this.opts.procRoot);
   }
 

@@ -2,6 +2,7 @@
 // then the local specifics against a real Hub on 127.0.0.1 with the fake agent
 // (tests/fixtures/fake-agent/): the child's command line and captured output, memory samples of
 // the child (not of the test process), SIGTERM then SIGKILL after 3 s, probes on fixture trees.
+// The headless Chromium runtime has its own spec (local-chromium.spec.ts).
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -92,10 +93,6 @@ describe('LocalTransport', () => {
     expect(await agent.exited).toEqual({ code: 3, signal: null });
     expect(agent.output()).toContain('fake-agent: exiting before connecting, as asked');
     await agent.stop(); // after exit: a no-op
-  });
-
-  it('says the browser runtime is a later issue', async () => {
-    await expect(new LocalTransport().launchAgent({ hubUrl: 'http://127.0.0.1:9', token: 'x', runtime: 'browser' })).rejects.toThrow(/runs the agent in Node only for now/);
   });
 
   it('finds the repo root and the real agent entry it launches by default', () => {

@@ -2,9 +2,10 @@
 // launching the agent against a real Hub on 127.0.0.1, the agent connecting and saying hello,
 // memory samples of its process, the optional probes' shapes, and stop() ending it.
 // Usage: describeTransportContract('local', async () => ({ transport, launch: { runtime: 'node' } })).
+// Browser runtimes pass hubOptions.agentDir (the real bundle) and check their leftovers in afterStop.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PROTOCOL_VERSION, type HelloMessage } from '../../../device-agent/protocol';
-import type { AgentConnection } from '../../../main/hub/hub-server';
+import type { AgentConnection, HubOptions } from '../../../main/hub/hub-server';
 import { transportCapabilities, type AgentLaunch, type DeviceTransport, type RunningAgent } from '../../../main/transports/device-transport';
 import { startTestHub, type TestHub } from '../hub/hub-test-utils';
 
@@ -14,6 +15,14 @@ export interface ContractSetup {
   launch?: Partial<AgentLaunch> & { hubUrlFor?: (hubUrl: string) => string };
   /** Seconds the agent may take to connect (phones and browsers are slower). */
   connectSeconds?: number;
+  /** Options of the test hub (agentDir: the browser bundle it serves at /agent/). */
+  hubOptions?: Partial<HubOptions>;
+  /** Fields the agent's hello must have (e.g. runtime 'browser'). */
+  expectHello?: Partial<HelloMessage>;
+  /** The transport must return a memory sample here (not null). */
+  memoryRequired?: boolean;
+  /** Transport-specific checks once stop() has returned (nothing of the agent left behind). */
+  afterStop?: (agent: RunningAgent) => Promise<void>;
   cleanup?: () => Promise<void>;
 }
 
@@ -25,7 +34,7 @@ export function describeTransportContract(name: string, setup: () => Promise<Con
     let t: TestHub;
     beforeAll(async () => {
       s = await setup();
-      t = await startTestHub();
+      t = await startTestHub(s.hubOptions);
     });
     afterAll(async () => {
       await t?.dispose();
@@ -53,9 +62,11 @@ export function describeTransportContract(name: string, setup: () => Promise<Con
         ]);
         const hello = await helloOf(conn);
         expect(hello.protocol).toBe(PROTOCOL_VERSION);
+        if (s.expectHello) expect(hello).toMatchObject(s.expectHello);
 
         if (s.transport.sampleMemory) {
           const m = await s.transport.sampleMemory(agent);
+          if (s.memoryRequired) expect(m).not.toBeNull();
           // null is allowed only where the platform has no per-process accounting.
           if (m !== null) {
             expect(m.rssBytes).toBeGreaterThan(0);
@@ -71,6 +82,7 @@ export function describeTransportContract(name: string, setup: () => Promise<Con
         await closed;
         await agent.stop(); // twice is fine
         expect(typeof agent.output()).toBe('string');
+        await s.afterStop?.(agent);
       } finally {
         await agent.stop();
       }
