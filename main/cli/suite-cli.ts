@@ -17,7 +17,8 @@ import { ProgressDisplay } from './progress-display.js';
 
 const usage = `usage: npm run suite -- <suite.json> [--devices local,...] [--out DIR] [--resume] [--db FILE] [--cache DIR]
 
-  --devices  device ids to use (default: the suite's "devices"); "local" is this computer
+  --devices  device ids to use (default: the suite's "devices"); "local" is this computer (Node),
+             "local-chromium" the same agent in headless Chromium
   --out      folder for report.html, report.json, runs.csv, steps.csv and artifacts
              (default: runs/<suite>-<time>, or the interrupted run's folder with --resume)
   --resume   continue the latest unfinished run of this suite: finished jobs are kept
@@ -65,7 +66,9 @@ export async function main(argv: string[], signal?: AbortSignal): Promise<number
     if (recovered.suiteRuns) display.log(`marked ${recovered.suiteRuns} suite run(s) cut off by an earlier crash as interrupted (use --resume to continue)`);
     const previous = args.values.resume ? store.findResumableSuiteRun(suite.name, hashSuite(suite)) : undefined;
     const outDir = path.resolve(args.values.out ?? previous?.outDir ?? path.join('runs', `${suite.name}-${stamp()}`));
-    const devices: DeviceTransport[] = [new LocalTransport()]; // phones join with the adb / Appium providers
+    // this computer twice: the Node agent ("local") and the browser bundle in headless Chromium
+    // ("local-chromium", offline when Chromium is missing); phones join with the adb / Appium providers
+    const devices: DeviceTransport[] = [new LocalTransport(), new LocalTransport({ runtime: 'browser' })];
     const agentDir = path.join(repoRoot, 'out/agent');
     display.log(`suite "${suite.name}" -> ${outDir}`);
     const result = await runSuite({

@@ -125,7 +125,8 @@ export async function runSuite(opts: SuiteRunOptions): Promise<SuiteRunResult> {
           modelConfig: model.model.kind === 'random' ? model.model.config : undefined, train: p.job.train, threads: 1, timeoutMs: suite.timeouts.jobSeconds * 1000,
         });
         for (const old of store.listRuns({ suiteRunId, jobKey: p.jobKey, kind: 'reference' })) store.deleteRun(old.id);
-        store.importReferenceLog(readFileSync(log, 'utf8'), log, { jobKey: p.jobKey, suiteRunId, name: `PyTorch · ${p.job.model} ${p.job.train.mode} (${referencePython})` });
+        const refId = store.importReferenceLog(readFileSync(log, 'utf8'), log, { jobKey: p.jobKey, suiteRunId, name: `PyTorch · ${p.job.model} ${p.job.train.mode} (${referencePython})` });
+        store.patchRunConditions(refId, { model: p.job.model, mode: p.job.train.mode, suiteName: suite.name }); // the log only knows its model folder
       } catch (e) {
         emit({ type: 'log', line: `reference for ${p.jobKey} failed: ${(e as Error).message}` });
         store.patchRunConditions(p.runId, { referenceError: (e as Error).message });
