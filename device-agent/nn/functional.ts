@@ -135,22 +135,28 @@ export function embedding(ids: Int32Array, wte: Tensor, wpe: Tensor, B: number, 
   return res;
 }
 
-/** Mean softmax cross-entropy of logits (N, V) against targets (N); targets < 0 are ignored. Returns a scalar. */
-export function crossEntropy(logits: Tensor, targets: Int32Array): Tensor {
-  const [N, V] = logits.rowsCols();
-  const losses = track(new Float32Array(N));
-  const probs = track(new Float32Array(N * V));
-  kernel('cross-entropy').forward(losses, probs, logits.data, targets, N, V);
+/** Mean of per-row losses over the rows whose target is not ignored (< 0). */
+function meanOverTargets(losses: Float32Array, targets: Int32Array): { mean: number; count: number } {
   let count = 0;
   let sum = 0;
-  for (let n = 0; n < N; n++) {
+  for (let n = 0; n < losses.length; n++) {
     if (targets[n] >= 0) {
       count++;
       sum += losses[n];
     }
   }
   if (count === 0) throw new Error('cross-entropy: every target is ignored; the batch holds no tokens to predict');
-  const res = out([1], false, new Float32Array([sum / count]));
+  return { mean: sum / count, count };
+}
+
+/** Mean softmax cross-entropy of logits (N, V) against targets (N); targets < 0 are ignored. Returns a scalar. */
+export function crossEntropy(logits: Tensor, targets: Int32Array): Tensor {
+  const [N, V] = logits.rowsCols();
+  const losses = track(new Float32Array(N));
+  const probs = track(new Float32Array(N * V));
+  kernel('cross-entropy').forward(losses, probs, logits.data, targets, N, V);
+  const { mean, count } = meanOverTargets(losses, targets);
+  const res = out([1], false, new Float32Array([mean]));
   res.requiresGrad = tape.record('cross-entropy', [logits], () => {
     if (res.grad && logits.requiresGrad) kernel('cross-entropy').backward(logits.ensureGrad(), probs, targets, N, V, res.grad[0] / count);
   });
@@ -172,16 +178,8 @@ export function lmHeadCrossEntropy(x: Tensor, w: Tensor, targets: Int32Array, ch
   const lse = track(new Float32Array(N));
   const rows = rowsOf(w);
   kernel('lm-head-cross-entropy').forward(losses, lse, x.data, rows, targets, N, C, V, chunk);
-  let count = 0;
-  let sum = 0;
-  for (let n = 0; n < N; n++) {
-    if (targets[n] >= 0) {
-      count++;
-      sum += losses[n];
-    }
-  }
-  if (count === 0) throw new Error('cross-entropy: every target is ignored; the batch holds no tokens to predict');
-  const res = out([1], false, new Float32Array([sum / count]));
+  const { mean, count } = meanOverTargets(losses, targets);
+  const res = out([1], false, new Float32Array([mean]));
   res.requiresGrad = tape.record('lm-head-cross-entropy', [x, w], () => {
     if (!res.grad) return;
     const sink = w.requiresGrad

@@ -81,6 +81,6 @@ export function buildComparison(store: ResultsStore, req: CompareRequest): Compa
 
   return {
     ...empty, notes, lines, bands, diffs, bars,
-    conditions: buildConditionsTable(data.runs),
+    conditions: buildConditionsTable(data),
   };
 }

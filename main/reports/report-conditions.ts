@@ -51,7 +51,7 @@ function backendLimits(r: ReportRun): string | null {
   return limits ? Object.entries(limits).map(([k, v]) => `${k}=${String(v)}`).join(', ') : null;
 }
 
-const conditionRows: [string, Getter][] = [
+const conditionRows_: [string, Getter][] = [
   ['Kind', (r) => (r.kind === 'reference' ? `reference (${r.impl})` : `device run (${r.impl})`)],
   ['Status', (r) => `${r.status}${r.attempt > 1 ? `, attempt ${r.attempt}` : ''}${r.error ? ` — ${r.error}` : ''}`],
   ['Device', (r) => [r.device?.model ?? s(r.conditions.deviceModel), r.device ? `(${r.device.id})` : null].filter(Boolean).join(' ') || null],
@@ -98,26 +98,41 @@ const resultRows: [string, Getter][] = [
   ['Max temperature', (r) => (r.summary.maxTemperatureC == null ? 'not measured' : `${fmtNum(r.summary.maxTemperatureC, 3)} °C`)],
 ];
 
+export interface ConditionRow {
+  key: string;
+  label: string;
+  group: 'conditions' | 'results';
+  /** One display string per run of the data, in order; null = nobody recorded it ("—"). */
+  values: (string | null)[];
+}
+
+/** The table as strings: the HTML report renders it, the app's compare view shows the same rows. */
+export function conditionRows(data: ReportData): ConditionRow[] {
+  const key = (label: string) => label.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '');
+  const make = (group: ConditionRow['group']) => ([label, get]: [string, Getter]): ConditionRow => ({ key: key(label), label, group, values: data.runs.map((r) => get(r, data)) });
+  return [...conditionRows_.map(make('conditions')), ...resultRows.map(make('results'))];
+}
+
 export function conditionsTable(data: ReportData, colorOf: (r: ReportRun) => string): string {
   const head = data.runs.map((r) => `<th scope="col"><span class="swatch" style="background:${colorOf(r)}"></span>${esc(r.label)}</th>`).join('');
-  const row = ([name, get]: [string, Getter]) => {
-    const cells = data.runs.map((r) => {
-      const v = get(r, data);
+  const row = (r: ConditionRow) => {
+    const cells = r.values.map((v) => {
       const cls = v == null || v === '—' ? ' class="na"' : v.startsWith('not measured') ? ' class="nm"' : '';
       return `<td${cls}>${esc(v ?? '—')}</td>`;
     });
-    return `<tr><th scope="row">${esc(name)}</th>${cells.join('')}</tr>`;
+    return `<tr><th scope="row">${esc(r.label)}</th>${cells.join('')}</tr>`;
   };
   const details = (name: string, get: (r: ReportRun) => unknown) =>
     `<tr><th scope="row">${esc(name)}</th>${data.runs.map((r) => `<td><details><summary>show</summary><pre>${esc(JSON.stringify(get(r), null, 2))}</pre></details></td>`).join('')}</tr>`;
+  const rows = conditionRows(data);
   return `<div class="scroll"><table class="conditions">
 <thead><tr><th></th>${head}</tr></thead>
 <tbody>
 <tr class="sub"><th colspan="${data.runs.length + 1}">Conditions</th></tr>
-${conditionRows.map(row).join('\n')}
+${rows.filter((r) => r.group === 'conditions').map(row).join('\n')}
 ${details('Job spec', (r) => r.job)}
 ${details('All conditions', (r) => r.conditions)}
 <tr class="sub"><th colspan="${data.runs.length + 1}">Results</th></tr>
-${resultRows.map(row).join('\n')}
+${rows.filter((r) => r.group === 'results').map(row).join('\n')}
 </tbody></table></div>`;
 }

@@ -64,7 +64,7 @@ describe('buildComparison', () => {
     expect(c.bars.map((x) => [x.category, x.budgetMb])).toEqual([['Pixel 8 · baseline', null], ['Pixel 8 · sharded 128 MB', 128], ['torch.jsonl', null]]);
     expect(c.bars[0].peakRssMiB).toBe(220);
     expect(c.conditions.columns.map((x) => x.runId)).toEqual([a, sharded, ref]);
-    expect(c.conditions.rows.find((r) => r.key === 'sharding')!.values).toEqual(['off', 'on, budget 128 MB', null]);
+    expect(c.conditions.rows.find((r) => r.key === 'sharding')!.values).toEqual(['off (not in job spec)', 'on, budget 128 MB', null]);
   });
 
   it('says which runs a view leaves out', () => {
