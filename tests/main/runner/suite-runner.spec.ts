@@ -12,6 +12,7 @@ import { ResultsStore } from '../../../main/store/results-store.js';
 import { LocalTransport } from '../../../main/transports/local-transport.js';
 import type { AgentLaunch, RunningAgent } from '../../../main/transports/device-transport.js';
 import { torchMissing } from '../../../main/runner/reference-run.js';
+import { repoRoot } from '../../../main/transports/local-transport.js';
 
 let dir: string;
 beforeAll(() => {
@@ -135,6 +136,25 @@ describe('runSuite on this computer', () => {
     expect(mem.some((m) => (m.shardResidentBytes ?? 0) > 0)).toBe(true);
     expect(Math.max(...mem.map((m) => m.shardResidentBytes ?? 0))).toBeLessThanOrEqual(0.25 * 2 ** 20);
     expect(store.getPowerSamples(r.runs[1].runId).some((p) => p.state === 'schedule')).toBe(true);
+    store.close();
+  });
+
+  it('the browser agent trains in headless Chromium (WASM in a Web Worker) with the same losses as Node', async () => {
+    const chromium = new LocalTransport({ runtime: 'browser' });
+    if ((await chromium.info()).state !== 'connected') {
+      if (process.env.CI) throw new Error('headless Chromium is missing; CI installs it');
+      console.warn('browser agent test skipped: no Chromium (apt-get install -y chromium)');
+      return;
+    }
+    const store = ResultsStore.open(path.join(dir, 'browser.db'));
+    const s = suite({ devices: ['local', 'local-chromium'] });
+    const r = await runSuite({ suite: s, devices: [new LocalTransport(), chromium], store, outDir: path.join(dir, 'browser'), cacheDir: path.join(dir, 'cache'), agentDir: path.join(repoRoot, 'out/agent') });
+    expect(r.runs.map((x) => [x.deviceId, x.status])).toEqual([['local', 'done'], ['local-chromium', 'done']]);
+    const [node, browser] = r.runs.map((x) => store.getSteps(x.runId).map((st) => st.loss));
+    expect(browser).toEqual(node); // the same seeded job, the same float32 arithmetic, in V8 either way
+    const run = store.getRun(r.runs[1].runId)!;
+    expect(run.conditions).toMatchObject({ runtime: 'browser', userAgent: expect.stringMatching(/HeadlessChrome/) });
+    expect(run.summary!.peakRssBytes!).toBeGreaterThan(20 * 2 ** 20); // the renderer's own VmHWM
     store.close();
   });
 });
