@@ -1,7 +1,7 @@
 // Browser entry of the device agent, run as a module Web Worker (so training never blocks the
 // page): connects to the hub that served it (same origin, token from the page URL), runs one job on
 // the cpu-wasm backend and posts status lines to the page. Bundled by build-agent-bundle.mjs.
-import { initCpuWasmBackend } from '../backends/cpu-wasm/index.js';
+import { cpuWasmLimits, initCpuWasmBackend } from '../backends/cpu-wasm/index.js';
 import { runAgent, type SocketLike } from './agent-runtime.js';
 import { MemoryShardStore, OpfsShardStore } from '../memory/shard-store.js';
 
@@ -22,7 +22,7 @@ self.addEventListener('message', (ev) => {
     const code = await runAgent(socket, {
       runtime: 'browser',
       userAgent: self.navigator.userAgent,
-      backends: [{ name: 'cpu-wasm', limits: { threads: 1, simd: true, cores: self.navigator.hardwareConcurrency ?? 1 } }],
+      backends: [{ name: 'cpu-wasm', limits: cpuWasmLimits(self.navigator.hardwareConcurrency ?? 1) }],
       log,
       io: {
         fetchBytes: async (url) => new Uint8Array(await (await get(url)).arrayBuffer()),

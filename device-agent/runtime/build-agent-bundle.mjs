@@ -9,7 +9,8 @@ import { fileURLToPath } from 'node:url';
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '../..');
 const out = path.join(root, 'out/agent');
-const wasm = path.join(root, 'device-agent/backends/cpu-wasm/build/kernels.wasm');
+const wasmDir = path.join(root, 'device-agent/backends/cpu-wasm/build');
+const wasm = path.join(wasmDir, 'kernels.wasm');
 
 function newest(dir) {
   let t = 0;
@@ -21,9 +22,11 @@ function newest(dir) {
   return t;
 }
 
-const outputs = ['index.html', 'agent-page.js', 'agent-worker.js', 'kernels.wasm'].map((f) => path.join(out, f));
 if (!existsSync(wasm)) throw new Error(`missing ${wasm}: run npm run build:wasm first`);
-const srcTime = Math.max(newest(path.join(root, 'device-agent')), statSync(wasm).mtimeMs);
+// every kernel build (plain / relaxed SIMD, shared-memory variants) and the matmul worker script
+const kernelFiles = readdirSync(wasmDir).filter((f) => f.endsWith('.wasm') || f.endsWith('.js'));
+const outputs = ['index.html', 'agent-page.js', 'agent-worker.js', ...kernelFiles].map((f) => path.join(out, f));
+const srcTime = Math.max(newest(path.join(root, 'device-agent')), ...kernelFiles.map((f) => statSync(path.join(wasmDir, f)).mtimeMs));
 if (outputs.every((f) => existsSync(f) && statSync(f).mtimeMs >= srcTime)) {
   console.log('agent bundle: up to date');
 } else {
@@ -32,6 +35,6 @@ if (outputs.every((f) => existsSync(f) && statSync(f).mtimeMs >= srcTime)) {
   await build({ ...common, entryPoints: [path.join(here, 'browser-worker.ts')], outfile: path.join(out, 'agent-worker.js') });
   await build({ ...common, entryPoints: [path.join(here, 'agent-page.ts')], outfile: path.join(out, 'agent-page.js') });
   copyFileSync(path.join(here, 'index.html'), path.join(out, 'index.html'));
-  copyFileSync(wasm, path.join(out, 'kernels.wasm'));
+  for (const f of kernelFiles) copyFileSync(path.join(wasmDir, f), path.join(out, f));
   console.log(`agent bundle: built ${path.relative(root, out)}`);
 }

@@ -4,7 +4,7 @@
 import os from 'node:os';
 import { parseArgs } from 'node:util';
 import WebSocket from 'ws';
-import { initCpuWasmBackend } from '../backends/cpu-wasm/index.js';
+import { cpuWasmLimits, initCpuWasmBackend } from '../backends/cpu-wasm/index.js';
 import { runAgent, type SocketLike } from './agent-runtime.js';
 import { FsShardStore, MemoryShardStore } from '../memory/shard-store.js';
 import { installNodeGcHook } from './node-gc.js';
@@ -29,7 +29,7 @@ async function main(): Promise<number> {
   return runAgent(socket, {
     runtime: 'node',
     userAgent: `Node.js ${process.version} (${os.platform()} ${os.arch()}; ${os.cpus()[0]?.model ?? 'cpu'})`,
-    backends: [{ name: 'cpu-wasm', limits: { threads: 1, simd: true, cores: os.cpus().length } }],
+    backends: [{ name: 'cpu-wasm', limits: cpuWasmLimits(os.cpus().length) }],
     log: (line) => console.error(`[agent] ${line}`),
     io: {
       fetchBytes: async (url) => new Uint8Array(await (await httpGet(url)).arrayBuffer()),

@@ -1,9 +1,10 @@
 // The cpu-wasm backend: registers one kernel per op under "cpu-wasm". Matmul (the bulk of the
-// FLOPs) runs in WebAssembly SIMD built from assembly/ by build-wasm.mjs; the other kernels are
-// typed-array loops in kernels/ for now (moving them into WASM with threads is the CPU-speed issue).
-// Call initCpuWasmBackend() once before building models.
+// FLOPs) runs in WebAssembly SIMD built from assembly/ by build-wasm.mjs, with FMA (relaxed SIMD)
+// and worker threads where the engine allows; the other kernels are typed-array loops in kernels/
+// for now (moving them into WASM with threads is the CPU-speed issue).
+// Call initCpuWasmBackend() once before building models; cpuWasmInfo() says what it loaded.
 import { registerKernel, setActiveBackend } from '../../core/registry.js';
-import { loadWasmKernels, type WasmKernels } from './wasm-kernels.js';
+import { loadWasmKernels, type WasmKernelOptions, type WasmKernels, type WasmVariant } from './wasm-kernels.js';
 import { layerNorm } from './kernels/layer-norm.js';
 import { gelu } from './kernels/gelu.js';
 import { attention } from './kernels/attention.js';
@@ -15,9 +16,15 @@ import { add, biasAdd, dropout, scale } from './kernels/elementwise.js';
 
 let loaded: WasmKernels | null = null;
 
-export async function initCpuWasmBackend(wasm?: Uint8Array | URL | string): Promise<void> {
+/**
+ * Loads the kernels (once per process; later calls only re-activate the backend, their arguments
+ * are ignored) and makes cpu-wasm the active backend. wasm: the plain build's kernels.wasm, its
+ * variants found next to it (see wasm-kernels.ts). opts.threads: threads per matmul, the caller
+ * included; default: the cores available.
+ */
+export async function initCpuWasmBackend(wasm?: Uint8Array | URL | string, opts?: WasmKernelOptions): Promise<void> {
   if (!loaded) {
-    const wk = await loadWasmKernels(wasm);
+    const wk = await loadWasmKernels(wasm, opts);
     const matmul = (a: Float32Array, b: Float32Array, c: Float32Array, M: number, N: number, K: number, transA: boolean, transB: boolean, accumulate: boolean) => wk.matmul(a, b, c, M, N, K, transA, transB, accumulate);
     registerKernel('cpu-wasm', 'matmul', matmul);
     registerKernel('cpu-wasm', 'lm-head-cross-entropy', lmHeadCrossEntropy(matmul));
@@ -34,4 +41,15 @@ export async function initCpuWasmBackend(wasm?: Uint8Array | URL | string): Prom
     loaded = wk;
   }
   setActiveBackend('cpu-wasm');
+}
+
+/** What initCpuWasmBackend loaded, for the agent's hello (backend limits); null before it ran. */
+export function cpuWasmInfo(): { variant: WasmVariant; threads: number; notes: string[] } | null {
+  return loaded ? { variant: loaded.variant, threads: loaded.threads, notes: [...loaded.notes] } : null;
+}
+
+/** The backend limits an agent reports in its hello: the variant and threads really in use, and any fallback. */
+export function cpuWasmLimits(cores: number): Record<string, string | number | boolean> {
+  const info = cpuWasmInfo();
+  return { variant: info?.variant ?? 'simd', threads: info?.threads ?? 1, cores, ...(info?.notes.length ? { notes: info.notes.join('; ') } : {}) };
 }

@@ -1,26 +1,55 @@
-// JS side of the cpu-wasm kernels: loads build/kernels.wasm (built by build-wasm.mjs from
-// assembly/), owns its linear memory and exposes the kernels on Float32Arrays. Runs in Node and in
-// browsers (node:fs is only imported dynamically, in Node). Not an op registry or a tensor type:
-// tensors still live in JS arrays, so every call copies its operands in and its result out.
-// Memory contract (README.md): the module imports env.memory; bytes below arenaBase() belong to the
-// module (static data + packing scratch); this class lays operands out from arenaBase() upward.
+// JS side of the cpu-wasm kernels: picks and loads one of the four modules build-wasm.mjs makes
+// (relaxed SIMD if the engine has it, shared memory + a worker pool if threads are possible), owns
+// its linear memory and exposes the kernels on Float32Arrays. Runs in Node and in browsers (node:*
+// is only imported dynamically). Not an op registry or a tensor type: tensors still live in JS
+// arrays, so every call copies its operands in and its result out.
+// Memory contract (README.md): the module imports env.memory; bytes below arenaBase() are the
+// module's static data; from arenaBase() this class lays out the job record, one packing scratch per
+// thread, then the operands.
+import { JOB_BYTES, MatmulPool, SPIN_MS } from './matmul-pool.js';
+import { canUseThreads, defaultThreads, relaxedSimdSupported } from './wasm-features.js';
 
 const PAGE_BYTES = 65536;
 const MAX_PAGES = 65536; // 4 GiB: the wasm32 limit
 const ALIGN = 64; // operands start on cache lines
+// Below this many multiply-adds (M*N*K) a matmul runs on the calling thread only: at 96^3 two
+// threads only broke even with one (waking a worker, repacking per chunk), at 128x128x64 they won
+// by ~1.3x (README).
+const PARALLEL_MIN_MNK = 128 * 128 * 64;
+// Chunks per thread: > 1 lets a thread that woke late or runs on a slower core take less of the
+// work; each chunk repacks all of one operand, so not many more (README).
+const CHUNKS_PER_THREAD = 2;
+
+export type WasmVariant = 'simd' | 'relaxed-simd';
+
+export interface WasmKernelOptions {
+  /** Threads per matmul including the caller; default: the cores available. 1 = no workers. */
+  threads?: number;
+  /** false forces the plain-SIMD build; default: relaxed SIMD (FMA) where the engine validates it. */
+  relaxedSimd?: boolean;
+  /** false acts as if SharedArrayBuffer were missing (single thread, private memory). */
+  sharedMemory?: boolean;
+  /** Where matmul-worker.js is; default: next to kernels.wasm (build-wasm.mjs copies it there). */
+  workerUrl?: URL | string;
+  /** M*N*K below which a matmul stays on the calling thread; default PARALLEL_MIN_MNK (measured). */
+  parallelMin?: number;
+  /** How long idle threads poll for work before they sleep, in ms (default SPIN_MS; 0 saves power). */
+  spinMs?: number;
+}
 
 interface KernelExports {
   arenaBase(): number;
-  matmul(a: number, b: number, c: number, M: number, N: number, K: number, transA: number, transB: number, accumulate: number): void;
+  scratchBytes(): number;
+  matmul(a: number, b: number, c: number, M: number, N: number, K: number, lda: number, ldb: number, ldc: number, transA: number, transB: number, accumulate: number, scratch: number): void;
+  matmulJob(job: number, scratch: number, gen: number): void;
+  buildFeatures(): number;
 }
 
 const isNode = typeof process !== 'undefined' && typeof process.versions?.node === 'string';
 const missingBuild = (where: string) =>
   new Error(`WASM kernels not found at ${where}: run \`npm run build:wasm\` to build them`);
 
-async function readBytes(source: Uint8Array | URL | string | undefined): Promise<Uint8Array> {
-  if (source instanceof Uint8Array) return source;
-  const url = source === undefined ? new URL('./build/kernels.wasm', import.meta.url) : source;
+async function readBytes(url: URL | string): Promise<Uint8Array> {
   const isFile = url instanceof URL ? url.protocol === 'file:' : !/^(https?|blob|data):/.test(url);
   if (isNode && isFile) {
     const { readFile } = await import('node:fs/promises');
@@ -36,14 +65,92 @@ async function readBytes(source: Uint8Array | URL | string | undefined): Promise
   return new Uint8Array(await res.arrayBuffer());
 }
 
-/** Loads the kernels. Default source: build/kernels.wasm next to this module. */
-export async function loadWasmKernels(source?: Uint8Array | URL | string): Promise<WasmKernels> {
-  const bytes = await readBytes(source);
-  const memory = new WebAssembly.Memory({ initial: 1, maximum: MAX_PAGES });
-  // The cast picks the (bytes) overload; lib.dom types BufferSource as ArrayBuffer-backed only.
-  const module = await WebAssembly.compile(bytes as Uint8Array<ArrayBuffer>);
-  const instance = await WebAssembly.instantiate(module, { env: { memory } });
-  return new WasmKernels(memory, instance.exports as unknown as KernelExports);
+// The build's file names (build-wasm.mjs): a source ending in kernels.wasm finds its siblings.
+function sibling(base: URL | string, file: string): URL | string | null {
+  if (base instanceof URL) return /kernels\.wasm$/.test(base.pathname) ? new URL(file, base) : null;
+  return /kernels\.wasm$/.test(base) ? base.replace(/kernels\.wasm$/, file) : null;
+}
+const variantUrl = (base: URL | string, relaxed: boolean, shared: boolean) =>
+  sibling(base, `kernels${relaxed ? '-relaxed' : ''}${shared ? '-shared' : ''}.wasm`);
+
+// Tries the wanted variant first, then drops relaxed SIMD, then shared memory. A missing sibling
+// (an agent bundle that only ships kernels.wasm) is a fallback, not an error; a missing base is.
+async function loadModule(base: URL | string, relaxed: boolean, shared: boolean): Promise<{ module: WebAssembly.Module; relaxed: boolean; shared: boolean }> {
+  const tries = [[relaxed, shared], [false, shared], [relaxed, false], [false, false]].filter(([r, s], i, all) =>
+    (!r || relaxed) && (!s || shared) && all.findIndex(([r2, s2]) => r2 === r && s2 === s) === i);
+  for (const [r, s] of tries) {
+    const url = r || s ? variantUrl(base, r, s) : base;
+    if (url === null) continue;
+    let bytes: Uint8Array;
+    try { bytes = await readBytes(url); } catch (err) { if (!r && !s) throw err; continue; }
+    // The cast picks the (bytes) overload; lib.dom types BufferSource as ArrayBuffer-backed only.
+    return { module: await WebAssembly.compile(bytes as Uint8Array<ArrayBuffer>), relaxed: r, shared: s };
+  }
+  throw missingBuild(String(base));
+}
+
+function newMemory(shared: boolean): WebAssembly.Memory | null {
+  if (!shared) return new WebAssembly.Memory({ initial: 1, maximum: MAX_PAGES });
+  // A shared memory reserves its maximum up front; 32-bit browsers may refuse 4 GiB.
+  for (const maximum of [MAX_PAGES, MAX_PAGES / 4, MAX_PAGES / 16]) {
+    try { return new WebAssembly.Memory({ initial: 1, maximum, shared: true }); } catch { /* try smaller */ }
+  }
+  return null;
+}
+
+/**
+ * Loads the kernels. source: the plain build's kernels.wasm (URL or path; its siblings
+ * kernels-relaxed.wasm, kernels-shared.wasm, kernels-relaxed-shared.wasm and matmul-worker.js are
+ * found next to it), or the bytes of one private-memory build (then single-threaded). Default:
+ * build/kernels.wasm next to this module.
+ * Every missing capability (relaxed SIMD, SharedArrayBuffer, blocking waits, workers) falls back
+ * silently to the next best; `variant`, `threads` and `notes` say what was loaded.
+ */
+export async function loadWasmKernels(source?: Uint8Array | URL | string, opts: WasmKernelOptions = {}): Promise<WasmKernels> {
+  const notes: string[] = [];
+  const wantThreads = Math.max(1, Math.floor(opts.threads ?? (await defaultThreads())));
+  const relaxed = opts.relaxedSimd !== false && relaxedSimdSupported();
+  if (opts.relaxedSimd !== false && !relaxed) notes.push('relaxed SIMD unavailable (Node 20: --experimental-wasm-relaxed-simd)');
+  let shared = false;
+  if (wantThreads > 1) {
+    const why = opts.sharedMemory === false ? 'shared memory disabled by option' : canUseThreads();
+    if (why) notes.push(`single thread: ${why}`);
+    else shared = true;
+  }
+
+  const base = source instanceof Uint8Array ? null : source ?? new URL('./build/kernels.wasm', import.meta.url);
+  let loaded: { module: WebAssembly.Module; relaxed: boolean; shared: boolean };
+  if (base === null) {
+    loaded = { module: await WebAssembly.compile(source as Uint8Array<ArrayBuffer>), relaxed: false, shared: false };
+    if (shared) notes.push('single thread: module bytes given (only a kernels.wasm URL finds the shared builds)');
+  } else {
+    loaded = await loadModule(base, relaxed, shared);
+    if (relaxed && !loaded.relaxed) notes.push('relaxed SIMD build not found next to kernels.wasm');
+    if (shared && !loaded.shared) notes.push('single thread: shared-memory build not found next to kernels.wasm');
+  }
+  let memory = newMemory(loaded.shared);
+  if (!memory) {
+    notes.push('single thread: the engine refused a shared memory');
+    loaded = await loadModule(base!, loaded.relaxed, false);
+    memory = newMemory(false)!;
+  }
+  const instance = await WebAssembly.instantiate(loaded.module, { env: { memory } });
+  const exports = instance.exports as unknown as KernelExports;
+  // Asked of the module, so that module bytes given directly report their build too.
+  const variant: WasmVariant = exports.buildFeatures() & 1 ? 'relaxed-simd' : 'simd';
+
+  const threads = loaded.shared ? wantThreads : 1;
+  const kernels = new WasmKernels(memory, exports, variant, threads, notes, opts.parallelMin ?? PARALLEL_MIN_MNK);
+  if (threads > 1) {
+    try {
+      const pool = await MatmulPool.start(loaded.module, memory, exports, kernels.jobOffset, (i) => kernels.scratchOffset(i), threads - 1,
+        opts.workerUrl ?? sibling(base!, 'matmul-worker.js')!, opts.spinMs ?? SPIN_MS);
+      kernels.attachPool(pool);
+    } catch (err) {
+      notes.push(`single thread: matmul workers did not start (${(err as Error).message})`);
+    }
+  }
+  return kernels;
 }
 
 const alignUp = (n: number) => Math.ceil(n / ALIGN) * ALIGN;
@@ -59,23 +166,54 @@ function checkLength(what: string, arr: Float32Array, need: number, shape: strin
 }
 
 export class WasmKernels {
+  /** Byte offset of the pool's job record (see matmul-pool.ts). */
+  readonly jobOffset: number;
+  private readonly scratch0: number;
+  private readonly scratchBytes: number;
   private readonly base: number;
   private f32: Float32Array;
+  private pool: MatmulPool | null = null;
   // One cached view per operand slot, so repeated shapes allocate nothing.
   private readonly views: (Float32Array | null)[] = [null, null, null];
 
   constructor(
     readonly memory: WebAssembly.Memory,
     private readonly exports: KernelExports,
+    /** Which build runs: 'relaxed-simd' uses FMA (f32x4.relaxed_madd), 'simd' mul + add. */
+    readonly variant: WasmVariant,
+    /** Threads a large matmul runs on (the caller included); 1 until a pool is attached. */
+    private readonly wantThreads: number,
+    /** Why a capability fell back (empty when everything asked for is in use). */
+    readonly notes: string[] = [],
+    private readonly parallelMin = PARALLEL_MIN_MNK,
   ) {
-    this.base = exports.arenaBase();
+    this.jobOffset = alignUp(exports.arenaBase());
+    this.scratchBytes = exports.scratchBytes();
+    this.scratch0 = alignUp(this.jobOffset + JOB_BYTES);
+    this.base = this.scratch0 + wantThreads * this.scratchBytes;
     this.f32 = new Float32Array(memory.buffer);
     this.ensure(this.base);
+  }
+
+  /** Threads a large matmul runs on, the calling thread included. */
+  get threads(): number {
+    return this.pool ? this.pool.size : 1;
+  }
+
+  /** Packing scratch of thread i (0 = the calling thread). */
+  scratchOffset(i: number): number {
+    return this.scratch0 + i * this.scratchBytes;
+  }
+
+  attachPool(pool: MatmulPool): void {
+    if (pool.size > this.wantThreads) throw new Error(`WasmKernels: a pool of ${pool.size} threads needs ${pool.size} scratch regions, have ${this.wantThreads}`);
+    this.pool = pool;
   }
 
   /**
    * c(M,N) = op(a) @ op(b) (+ c if accumulate). op(a) is (M,K): a is row-major (M,K), or (K,M) if
    * transA. op(b) is (K,N): b is (K,N), or (N,K) if transB. Extra trailing elements are ignored.
+   * Synchronous even when threaded: the caller runs chunks too and waits for the workers.
    */
   matmul(a: Float32Array, b: Float32Array, c: Float32Array, M: number, N: number, K: number, transA: boolean, transB: boolean, accumulate: boolean): void {
     checkDims(M, N, K);
@@ -89,8 +227,27 @@ export class WasmKernels {
     this.copyIn(a, sa, offA);
     this.copyIn(b, sb, offB);
     if (accumulate) this.copyIn(c, sc, offC);
-    this.exports.matmul(offA, offB, offC, M, N, K, transA ? 1 : 0, transB ? 1 : 0, accumulate ? 1 : 0);
+    const lda = transA ? M : K, ldb = transB ? K : N;
+    const pool = this.pool;
+    if (pool && M * N * K >= this.parallelMin) {
+      // Every chunk packs its own share of one operand and all of the other: split the dimension
+      // whose split leaves the smaller operand to repack (columns of C repack op(A), M x K; rows
+      // repack op(B), K x N), unless it has too few units for the chunks.
+      const rowUnits = Math.ceil(M / 4), colUnits = Math.ceil(N / 8);
+      const want = pool.size * CHUNKS_PER_THREAD;
+      const splitN = M <= N ? colUnits >= want || colUnits >= rowUnits : rowUnits < want && colUnits > rowUnits;
+      const chunks = Math.min(want, splitN ? colUnits : rowUnits);
+      pool.run({ a: offA, b: offB, c: offC, M, N, K, lda, ldb, ldc: N, transA, transB, accumulate, splitN, chunks });
+    } else {
+      this.exports.matmul(offA, offB, offC, M, N, K, lda, ldb, N, transA ? 1 : 0, transB ? 1 : 0, accumulate ? 1 : 0, this.scratch0);
+    }
     c.set(this.view(2, offC, sc));
+  }
+
+  /** Stops the worker threads (if any); matmul then runs on the calling thread only. */
+  dispose(): void {
+    this.pool?.dispose();
+    this.pool = null;
   }
 
   /** Grows memory to at least `bytes` and refreshes views (growing detaches the old buffer). */
@@ -98,7 +255,9 @@ export class WasmKernels {
     const pages = Math.ceil(bytes / PAGE_BYTES);
     const have = this.memory.buffer.byteLength / PAGE_BYTES;
     if (pages > MAX_PAGES) throw new Error(`WasmKernels: operands need ${bytes} bytes, over the 4 GiB wasm32 limit; split the matmul`);
-    if (pages > have) this.memory.grow(pages - have);
+    if (pages > have) {
+      try { this.memory.grow(pages - have); } catch { throw new Error(`WasmKernels: cannot grow memory to ${bytes} bytes (the engine's limit); split the matmul or use fewer threads`); }
+    }
     if (this.f32.buffer !== this.memory.buffer) {
       this.f32 = new Float32Array(this.memory.buffer);
       this.views.fill(null);

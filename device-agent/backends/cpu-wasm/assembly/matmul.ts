@@ -5,14 +5,17 @@
 // Layout follows the GotoBLAS/BLIS loop nest: op(B) is packed into KC x 8 panels and op(A) into
 // 4 x KC panels (zero-padded at the edges), so one 4x8 micro-kernel serves all four transpose
 // combinations; edge tiles are computed whole into a scratch tile and only the valid part is merged.
-// Built twice by build-wasm.mjs: plain SIMD (mul + add) and relaxed SIMD (f32x4.relaxed_madd, FMA).
+// Built four times by build-wasm.mjs: plain SIMD (mul + add) or relaxed SIMD (f32x4.relaxed_madd,
+// FMA), each with a private or a shared memory.
 
 // Micro-tile: 4 rows x 8 columns = 8 f32x4 accumulators. Measured against 2x16, 3x8, 5x8, 6x8,
-// 4x12, 8x4 and k-unrolled forms, with and without FMA: 4x8 wins (README).
+// 4x12, 8x4 and k-unrolled forms, with and without FMA: 4x8 wins (README); 5- and 6-row tiles are
+// slower in V8, presumably spills.
 const MR: i32 = 4;
 const NR: i32 = 8;
 // Cache blocks: the packed A block (MC x KC) stays in L2, one packed B panel (KC x NR) in L1.
-// At 512^3 and GPT-2 shapes, MC 32-256, KC 128-512 and NC 256-4096 all measured the same (README).
+// At 512^3 and GPT-2 shapes, MC 32-256, KC 128-512 and NC 256-4096 all measured the same, with and
+// without FMA (README).
 const MC: i32 = 64;
 const KC: i32 = 256;
 const NC: i32 = 1024;
@@ -59,9 +62,24 @@ function packA(dst: usize, a: usize, lda: i32, transA: i32, ic: i32, mc: i32, pc
         }
       }
     } else {
-      // A stored (M, lda): gather one element from each of 4 rows.
+      // A stored (M, lda): the 4 rows are 4 streams along k. Full panels go 4 k at a time through
+      // a 4x4 transpose in registers (packing was ~5% of a 512^3 matmul as scalar gathers).
       const r0 = a + ((<usize>i0 * <usize>lda + <usize>pc) << 2);
-      for (let k = 0; k < kc; k++) {
+      let k = 0;
+      if (rows == MR) {
+        for (; k + 4 <= kc; k += 4) {
+          const src = r0 + (<usize>k << 2);
+          const v0 = v128.load(src), v1 = v128.load(src + ld), v2 = v128.load(src + 2 * ld), v3 = v128.load(src + 3 * ld);
+          const t0 = i32x4.shuffle(v0, v1, 0, 4, 1, 5), t1 = i32x4.shuffle(v2, v3, 0, 4, 1, 5);
+          const t2 = i32x4.shuffle(v0, v1, 2, 6, 3, 7), t3 = i32x4.shuffle(v2, v3, 2, 6, 3, 7);
+          v128.store(dst, i32x4.shuffle(t0, t1, 0, 1, 4, 5));
+          v128.store(dst, i32x4.shuffle(t0, t1, 2, 3, 6, 7), 16);
+          v128.store(dst, i32x4.shuffle(t2, t3, 0, 1, 4, 5), 32);
+          v128.store(dst, i32x4.shuffle(t2, t3, 2, 3, 6, 7), 48);
+          dst += 64;
+        }
+      }
+      for (; k < kc; k++) {
         const src = r0 + (<usize>k << 2);
         for (let r = 0; r < MR; r++) store<f32>(dst + (<usize>r << 2), r < rows ? load<f32>(src + <usize>r * ld) : 0);
         dst += 16;
@@ -92,37 +110,59 @@ function packB(dst: usize, b: usize, ldb: i32, transB: i32, jc: i32, nc: i32, pc
         }
       }
     } else {
-      // B stored (N, ldb): each column is contiguous in k; write it strided into the panel.
-      for (let c = 0; c < NR; c++) {
-        let d = dst + (<usize>c << 2);
-        if (c < cols) {
-          let src = b + ((<usize>(j0 + c) * <usize>ldb + <usize>pc) << 2);
-          for (let k = 0; k < kc; k++) { store<f32>(d, load<f32>(src)); d += 32; src += 4; }
-        } else {
-          for (let k = 0; k < kc; k++) { store<f32>(d, 0); d += 32; }
+      // B stored (N, ldb): each column is contiguous in k. Full panels go 4 k at a time through two
+      // 4x4 transposes in registers (the scalar strided copy made NT ~30% slower than NN).
+      let k = 0;
+      if (cols == NR) {
+        const s0 = b + ((<usize>j0 * <usize>ldb + <usize>pc) << 2);
+        for (; k + 4 <= kc; k += 4) {
+          const src = s0 + (<usize>k << 2);
+          transpose4(dst, src, ld);
+          transpose4(dst + 16, src + 4 * ld, ld);
+          dst += 128;
         }
       }
-      dst += <usize>kc << 5;
+      for (; k < kc; k++) {
+        for (let c = 0; c < NR; c++) store<f32>(dst + (<usize>c << 2), c < cols ? load<f32>(b + ((<usize>(j0 + c) * <usize>ldb + <usize>(pc + k)) << 2)) : 0);
+        dst += 32;
+      }
     }
   }
 }
 
+// Loads 4 rows of 4 floats (row stride ld bytes) and stores them transposed, one 16-byte column
+// every 32 bytes: the layout of half of a packed B panel.
+@inline function transpose4(dst: usize, src: usize, ld: usize): void {
+  const v0 = v128.load(src), v1 = v128.load(src + ld), v2 = v128.load(src + 2 * ld), v3 = v128.load(src + 3 * ld);
+  const t0 = i32x4.shuffle(v0, v1, 0, 4, 1, 5), t1 = i32x4.shuffle(v2, v3, 0, 4, 1, 5);
+  const t2 = i32x4.shuffle(v0, v1, 2, 6, 3, 7), t3 = i32x4.shuffle(v2, v3, 2, 6, 3, 7);
+  v128.store(dst, i32x4.shuffle(t0, t1, 0, 1, 4, 5));
+  v128.store(dst, i32x4.shuffle(t0, t1, 2, 3, 6, 7), 32);
+  v128.store(dst, i32x4.shuffle(t2, t3, 0, 1, 4, 5), 64);
+  v128.store(dst, i32x4.shuffle(t2, t3, 2, 3, 6, 7), 96);
+}
+
 // One 4x8 tile over kc steps. Full tiles go straight to C; edge tiles go to the scratch tile and
-// only their mr x nr valid part is merged into C.
-function microKernel(kc: i32, pa: usize, pb: usize, c: usize, ldc: usize, addC: bool, mr: i32, nr: i32, tile: usize): void {
+// only their mr x nr valid part is merged into C. Inlined into matmul's loop: as a call (binaryen
+// keeps it one) the FMA build ran ~10% slower (39 vs 43 GFLOP/s best at 512^3).
+@inline function microKernel(kc: i32, pa: usize, pb: usize, c: usize, ldc: usize, addC: bool, mr: i32, nr: i32, tile: usize): void {
   let c0a = f32x4.splat(0), c0b = f32x4.splat(0), c1a = f32x4.splat(0), c1b = f32x4.splat(0);
   let c2a = f32x4.splat(0), c2b = f32x4.splat(0), c3a = f32x4.splat(0), c3b = f32x4.splat(0);
-  // Not unrolled: unrolling by 2 gained nothing and by 4 made V8 hoist the loads and spill (README).
+  // One 16-byte load of the packed A column, lanes broadcast by shuffles: this moves 3 of the 6
+  // loads per k step to the shuffle port, +8% with FMA (load32_splat x4: 46, shuffles: 50 GFLOP/s
+  // in the micro-kernel alone); the same without FMA, where mul + add saturate their ports anyway.
+  // Not unrolled: unrolling by 2 was slower in V8 with and without FMA (README).
   for (let k = 0; k < kc; k++) {
     const b0 = v128.load(pb);
     const b1 = v128.load(pb, 16);
-    let a = v128.load32_splat(pa);
+    const av = v128.load(pa);
+    let a = i32x4.shuffle(av, av, 0, 0, 0, 0);
     c0a = madd(a, b0, c0a); c0b = madd(a, b1, c0b);
-    a = v128.load32_splat(pa, 4);
+    a = i32x4.shuffle(av, av, 1, 1, 1, 1);
     c1a = madd(a, b0, c1a); c1b = madd(a, b1, c1b);
-    a = v128.load32_splat(pa, 8);
+    a = i32x4.shuffle(av, av, 2, 2, 2, 2);
     c2a = madd(a, b0, c2a); c2b = madd(a, b1, c2b);
-    a = v128.load32_splat(pa, 12);
+    a = i32x4.shuffle(av, av, 3, 3, 3, 3);
     c3a = madd(a, b0, c3a); c3b = madd(a, b1, c3b);
     pa += 16; pb += 32;
   }
