@@ -3,15 +3,11 @@
 // the cpu-wasm backend and posts status lines to the page. Bundled by build-agent-bundle.mjs.
 import { cpuWasmLimits, initCpuWasmBackend } from '../backends/cpu-wasm/index.js';
 import { runAgent, type SocketLike } from './agent-runtime.js';
+import { hubHttp } from './hub-http.js';
 import { MemoryShardStore, OpfsShardStore } from '../memory/shard-store.js';
 
 declare const self: { postMessage(msg: unknown): void; addEventListener(t: 'message', cb: (ev: { data: { token: string; hub: string } }) => void): void; navigator: { userAgent: string; hardwareConcurrency?: number } };
 
-async function get(url: string): Promise<Response> {
-  const res = await fetch(url);
-  if (!res.ok) throw new Error(`GET ${url}: HTTP ${res.status}`);
-  return res;
-}
 
 self.addEventListener('message', (ev) => {
   const { token, hub } = ev.data;
@@ -25,13 +21,7 @@ self.addEventListener('message', (ev) => {
       backends: [{ name: 'cpu-wasm', limits: cpuWasmLimits(self.navigator.hardwareConcurrency ?? 1) }],
       log,
       io: {
-        fetchBytes: async (url) => new Uint8Array(await (await get(url)).arrayBuffer()),
-        fetchText: async (url) => (await get(url)).text(),
-        upload: async (url, bytes) => {
-          const res = await fetch(url, { method: 'PUT', body: bytes as Uint8Array<ArrayBuffer> });
-          if (!res.ok) throw new Error(`PUT ${url}: HTTP ${res.status} ${await res.text()}`);
-          return (await res.json()) as { sha256: string; bytes: number };
-        },
+        ...hubHttp,
         yieldToEvents: () => new Promise((r) => setTimeout(r, 0)),
         openShardStore: async (spec, keys) => {
           if (spec.store === 'memory') return new MemoryShardStore();

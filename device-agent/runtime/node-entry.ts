@@ -6,15 +6,11 @@ import { parseArgs } from 'node:util';
 import WebSocket from 'ws';
 import { cpuWasmLimits, initCpuWasmBackend } from '../backends/cpu-wasm/index.js';
 import { runAgent, type SocketLike } from './agent-runtime.js';
+import { hubHttp } from './hub-http.js';
 import { FsShardStore, MemoryShardStore } from '../memory/shard-store.js';
 import { installNodeGcHook } from './node-gc.js';
 
 
-async function httpGet(url: string): Promise<Response> {
-  const res = await fetch(url);
-  if (!res.ok) throw new Error(`GET ${url}: HTTP ${res.status}`);
-  return res;
-}
 
 async function main(): Promise<number> {
   const { values } = parseArgs({ options: { hub: { type: 'string' }, token: { type: 'string' } } });
@@ -32,13 +28,7 @@ async function main(): Promise<number> {
     backends: [{ name: 'cpu-wasm', limits: cpuWasmLimits(os.cpus().length) }],
     log: (line) => console.error(`[agent] ${line}`),
     io: {
-      fetchBytes: async (url) => new Uint8Array(await (await httpGet(url)).arrayBuffer()),
-      fetchText: async (url) => (await httpGet(url)).text(),
-      upload: async (url, bytes) => {
-        const res = await fetch(url, { method: 'PUT', body: bytes as Uint8Array<ArrayBuffer> });
-        if (!res.ok) throw new Error(`PUT ${url}: HTTP ${res.status} ${await res.text()}`);
-        return (await res.json()) as { sha256: string; bytes: number };
-      },
+      ...hubHttp,
       yieldToEvents: () => new Promise((r) => setImmediate(r)),
       openShardStore: async (spec) => {
         if (spec.store === 'memory') return new MemoryShardStore();
