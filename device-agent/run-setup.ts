@@ -8,10 +8,28 @@ import { ParameterSharder } from './memory/parameter-sharder.js';
 import { MemoryShardStore, type ShardStore } from './memory/shard-store.js';
 import type { Param } from './core/parameter-table.js';
 import { LM_HEAD_CHUNK } from './nn/functional.js';
-import { gpt2Trainable, type Gpt2 } from './models/gpt2.js';
+import { gpt2NameFromHf, gpt2Parameters, gpt2Trainable, initGpt2, type Gpt2, type Gpt2Config } from './models/gpt2.js';
+import { loadWeights } from './io/weights.js';
 import { addLora } from './nn/lora.js';
 import type { TextDataset } from './text/text-dataset.js';
 import { defaultTrainConfig, validateTrainConfig, type Trainable, type TrainConfig } from './train.js';
+
+/** Where a model's weights come from: seeded random init, or the bytes of a Hugging Face safetensors file. */
+export type Gpt2Weights = { kind: 'random'; seed: number } | { kind: 'safetensors'; bytes: Uint8Array; source: string };
+
+/**
+ * Build a frozen GPT-2 (the CLI and the agent runtime share this). With `shardWith`, the table is
+ * lazy and each tensor goes to the sharder right after it is initialised or loaded, so the whole
+ * model never sits in memory at once.
+ */
+export async function buildGpt2(config: Gpt2Config, weights: Gpt2Weights, shardWith?: (params: Param[]) => Promise<ParameterSharder>): Promise<{ model: Gpt2; sharder: ParameterSharder | null }> {
+  const params = gpt2Parameters(config, shardWith !== undefined);
+  const sharder = shardWith ? await shardWith(params.entries) : null;
+  if (weights.kind === 'random') initGpt2(params, config, weights.seed, sharder ?? undefined);
+  else loadWeights(params, weights.bytes, weights.source, gpt2NameFromHf, undefined, sharder ? (p) => sharder.adopt(p) : undefined);
+  params.setTrainable(() => false);
+  return { model: { config, params, lora: null }, sharder };
+}
 
 export interface PreparedRun {
   trainable: Trainable;

@@ -4,8 +4,8 @@
 // same files over the hub instead; only this file touches the file system.
 import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { gpt2ConfigFromHf, gpt2NameFromHf, gpt2Parameters, gpt2Presets, initGpt2, type Gpt2, type Gpt2Config } from '../models/gpt2.js';
-import { loadWeights } from '../io/weights.js';
+import { gpt2ConfigFromHf, gpt2Presets, type Gpt2, type Gpt2Config } from '../models/gpt2.js';
+import { buildGpt2 } from '../run-setup.js';
 
 async function exists(p: string): Promise<boolean> {
   return stat(p).then(() => true, () => false);
@@ -35,10 +35,7 @@ export async function loadPretrainedGpt2(dir: string): Promise<Gpt2> {
     const hint = (await exists(path.join(dir, 'pytorch_model.bin'))) ? ' (found pytorch_model.bin: download model.safetensors instead, or convert it with safetensors.torch.save_file)' : '';
     throw new Error(`${dir}: no model.safetensors${hint}`);
   }
-  const params = gpt2Parameters(config);
-  loadWeights(params, new Uint8Array(await readFile(weightsPath)), weightsPath, gpt2NameFromHf);
-  params.setTrainable(() => false);
-  return { config, params, lora: null };
+  return (await buildGpt2(config, { kind: 'safetensors', bytes: new Uint8Array(await readFile(weightsPath)), source: weightsPath })).model;
 }
 
 /** A preset name (small, medium, large) or a config.json path, with seeded random weights. */
@@ -47,8 +44,5 @@ export async function randomGpt2(spec: string, seed: number): Promise<Gpt2> {
   if (spec in gpt2Presets) config = gpt2Presets[spec as keyof typeof gpt2Presets];
   else if (spec.endsWith('.json')) config = gpt2ConfigFromHf(await readJsonFile(spec), spec);
   else throw new Error(`--model_config "${spec}": use small, medium, large or the path of a GPT-2 config.json`);
-  const params = gpt2Parameters(config);
-  initGpt2(params, config, seed);
-  params.setTrainable(() => false);
-  return { config, params, lora: null };
+  return (await buildGpt2(config, { kind: 'random', seed })).model;
 }

@@ -2,12 +2,12 @@
 // with the shared run setup, stream step / eval / memory messages, upload the adapter, report done.
 // Environment-neutral (Node and browsers): all I/O goes through the JobContext the caller gives.
 import type { AgentMessage, JobMessage } from '../protocol.js';
-import { gpt2ConfigFromHf, gpt2NameFromHf, gpt2NameToHf, gpt2Parameters, initGpt2, type Gpt2 } from '../models/gpt2.js';
-import { loadWeights, saveWeights } from '../io/weights.js';
+import { gpt2ConfigFromHf, gpt2NameToHf, type Gpt2 } from '../models/gpt2.js';
+import { saveWeights } from '../io/weights.js';
 import { exportLoraAdapter } from '../io/lora-files.js';
 import { Gpt2Tokenizer } from '../text/gpt2-tokenizer.js';
 import { TextDataset } from '../text/text-dataset.js';
-import { exportBatches, openSharder, prepareRun, type OpenShardStore } from '../run-setup.js';
+import { buildGpt2, exportBatches, openSharder, prepareRun, type OpenShardStore } from '../run-setup.js';
 import type { ParameterSharder } from '../memory/parameter-sharder.js';
 import type { Param } from '../core/parameter-table.js';
 import { evaluate, train } from '../train.js';
@@ -32,22 +32,12 @@ export interface JobContext {
   yieldToEvents(): Promise<void>;
 }
 
-/**
- * Build the model. With sharding on, the table is lazy and each frozen tensor goes to the store
- * right after it is initialised or loaded, so the whole model never sits in memory at once.
- */
 async function loadModel(job: JobMessage, ctx: JobContext): Promise<{ model: Gpt2; sharder: ParameterSharder | null }> {
   const src = job.model;
-  const lazy = job.train.sharding?.enabled ?? false;
-  const config = src.kind === 'random'
-    ? gpt2ConfigFromHf(src.config, `${src.name} config`)
-    : gpt2ConfigFromHf(JSON.parse(await ctx.fetchText(src.config)) as Record<string, unknown>, `${src.name}/config.json`);
-  const params = gpt2Parameters(config, lazy);
-  const sharder = lazy ? await openSharder(job.train, params.entries, ctx.openShardStore) : null;
-  if (src.kind === 'random') initGpt2(params, config, src.initSeed, sharder ?? undefined);
-  else loadWeights(params, await ctx.fetchBytes(src.weights), `${src.name}/model.safetensors`, gpt2NameFromHf, undefined, sharder ? (p: Param) => sharder.adopt(p) : undefined);
-  params.setTrainable(() => false);
-  return { model: { config, params, lora: null }, sharder };
+  const shardWith = job.train.sharding?.enabled ? (params: Param[]) => openSharder(job.train, params, ctx.openShardStore) : undefined;
+  if (src.kind === 'random') return buildGpt2(gpt2ConfigFromHf(src.config, `${src.name} config`), { kind: 'random', seed: src.initSeed }, shardWith);
+  const config = gpt2ConfigFromHf(JSON.parse(await ctx.fetchText(src.config)) as Record<string, unknown>, `${src.name}/config.json`);
+  return buildGpt2(config, { kind: 'safetensors', bytes: await ctx.fetchBytes(src.weights), source: `${src.name}/model.safetensors` }, shardWith);
 }
 
 async function loadTokenizer(job: JobMessage, ctx: JobContext): Promise<Gpt2Tokenizer> {
@@ -116,15 +106,13 @@ export async function runJob(job: JobMessage, ctx: JobContext): Promise<void> {
   }
   sendMemory();
   if (!cancelled && job.artifactUrl) {
-    const [kind, name, bytes] = model.lora
-      ? (['adapter', 'adapter_model.safetensors', exportLoraAdapter(model, gpt2NameToHf, job.model.name)['adapter_model.safetensors']] as const)
-      : (['model', 'model.safetensors', saveWeights(model.params, gpt2NameToHf)] as const);
-    const up = await ctx.upload(`${job.artifactUrl}/${name}`, bytes);
-    ctx.send({ type: 'artifact', jobId, kind, name, bytes: up.bytes, sha256: up.sha256 });
-    if (model.lora) {
-      const cfg = new TextEncoder().encode(exportLoraAdapter(model, gpt2NameToHf, job.model.name)['adapter_config.json']);
-      const upCfg = await ctx.upload(`${job.artifactUrl}/adapter_config.json`, cfg);
-      ctx.send({ type: 'artifact', jobId, kind, name: 'adapter_config.json', bytes: upCfg.bytes, sha256: upCfg.sha256 });
+    const adapter = model.lora ? exportLoraAdapter(model, gpt2NameToHf, job.model.name) : null;
+    const files: [string, Uint8Array][] = adapter
+      ? [['adapter_model.safetensors', adapter['adapter_model.safetensors']], ['adapter_config.json', new TextEncoder().encode(adapter['adapter_config.json'])]]
+      : [['model.safetensors', saveWeights(model.params, gpt2NameToHf)]];
+    for (const [name, bytes] of files) {
+      const up = await ctx.upload(`${job.artifactUrl}/${name}`, bytes);
+      ctx.send({ type: 'artifact', jobId, kind: adapter ? 'adapter' : 'model', name, bytes: up.bytes, sha256: up.sha256 });
     }
   }
   run.sharder?.close();

@@ -6,17 +6,11 @@ import { BatteryEnergy } from '../../../main/probes/battery-energy';
 import { EnergyMeter } from '../../../main/probes/energy-meter';
 import { RaplEnergy } from '../../../main/probes/rapl-energy';
 import { sysfs } from '../../../main/probes/sysfs-read';
-import { materializeSysfs, type SysfsTree } from './sysfs-fixture';
+import { useSysfsTrees } from './sysfs-fixture';
 
-const trees: SysfsTree[] = [];
-async function tree(machine: string): Promise<SysfsTree> {
-  const t = await materializeSysfs(machine);
-  trees.push(t);
-  return t;
-}
-afterEach(async () => {
+const tree = useSysfsTrees();
+afterEach(() => {
   vi.restoreAllMocks();
-  for (const t of trees.splice(0)) await t.cleanup();
 });
 
 describe('RaplEnergy', () => {

@@ -5,6 +5,7 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { afterEach } from 'vitest';
 
 const fixtures = fileURLToPath(new URL('../../fixtures/sysfs/', import.meta.url));
 
@@ -39,5 +40,18 @@ export async function materializeSysfs(machine: string): Promise<SysfsTree> {
     set,
     remove: (file) => rm(path.join(root, file), { recursive: true, force: true }),
     cleanup: () => rm(root, { recursive: true, force: true }),
+  };
+}
+
+/** For a spec file: `tree(machine)` materialises a recorded tree, removed again after each test. */
+export function useSysfsTrees(): (machine: string) => Promise<SysfsTree> {
+  const trees: SysfsTree[] = [];
+  afterEach(async () => {
+    for (const t of trees.splice(0)) await t.cleanup();
+  });
+  return async (machine) => {
+    const t = await materializeSysfs(machine);
+    trees.push(t);
+    return t;
   };
 }

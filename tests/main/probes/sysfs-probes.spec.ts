@@ -4,21 +4,13 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { findBatteries, readBattery } from '../../../main/probes/battery-status';
 import { parseCpuModel, readCpuModel } from '../../../main/probes/cpu-model';
 import { readThermal } from '../../../main/probes/thermal-zones';
-import { materializeSysfs, parseSysfsRecording, type SysfsTree } from './sysfs-fixture';
+import { parseSysfsRecording, useSysfsTrees } from './sysfs-fixture';
 
-const trees: SysfsTree[] = [];
-async function tree(machine: string): Promise<SysfsTree> {
-  const t = await materializeSysfs(machine);
-  trees.push(t);
-  return t;
-}
-afterEach(async () => {
-  for (const t of trees.splice(0)) await t.cleanup();
-});
+const tree = useSysfsTrees();
 
 describe('fixture format', () => {
   it('splits "path:value" at the colon after the file name, keeping colons in folder names', () => {
