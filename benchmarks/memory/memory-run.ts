@@ -6,7 +6,9 @@ import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import { parseArgs } from 'node:util';
 import { initCpuWasmBackend } from '../../device-agent/backends/cpu-wasm/index.js';
-import { gpt2Parameters, gpt2Presets, gpt2Trainable, initGpt2 } from '../../device-agent/models/gpt2.js';
+import { gpt2Presets, gpt2Trainable } from '../../device-agent/models/gpt2.js';
+import { buildGpt2 } from '../../device-agent/run-setup.js';
+import type { Param } from '../../device-agent/core/parameter-table.js';
 import { addLora } from '../../device-agent/nn/lora.js';
 import { Rng } from '../../device-agent/core/rng.js';
 import { installNodeGcHook } from '../../device-agent/runtime/node-gc.js';
@@ -27,17 +29,17 @@ installNodeGcHook(); // as the agent does
 const phases: Record<string, number> = { start: kb('VmHWM') / 1024 };
 const cfg = gpt2Presets.small;
 // sharded: a lazy table, each frozen tensor stored and dropped right after its init (the model never exists whole)
-const params = gpt2Parameters(cfg, budgetMb > 0);
-let sharder: ParameterSharder | null = null;
-if (budgetMb > 0) {
-  const config = { budgetBytes: budgetMb * 2 ** 20, fp16: values.fp16 === '1', rowChunk: LM_HEAD_CHUNK, chunkAboveBytes: 16 * 2 ** 20 };
-  sharder = new ParameterSharder(await FsShardStore.open(os.tmpdir()), config);
-  sharder.check(params.entries);
-}
-initGpt2(params, cfg, 1234, sharder ?? undefined);
+const shardWith = budgetMb > 0
+  ? async (params: Param[]) => {
+      const config = { budgetBytes: budgetMb * 2 ** 20, fp16: values.fp16 === '1', rowChunk: LM_HEAD_CHUNK, chunkAboveBytes: 16 * 2 ** 20 };
+      const s = new ParameterSharder(await FsShardStore.open(os.tmpdir()), config);
+      s.check(params);
+      return s;
+    }
+  : undefined;
+const { model, sharder } = await buildGpt2(cfg, { kind: 'random', seed: 1234 }, shardWith);
 phases.initialised = kb('VmHWM') / 1024;
-params.setTrainable(() => false);
-const model = { config: cfg, params, lora: null as ReturnType<typeof addLora> | null, recompute: values.recompute ? values.recompute === '1' : budgetMb > 0 };
+model.recompute = values.recompute ? values.recompute === '1' : budgetMb > 0;
 addLora(model, cfg.nLayer, { r: 8, alpha: 16, dropout: 0, targets: ['attn.c_attn', 'attn.c_proj'] }, 42);
 const rng = new Rng(7);
 const B = 4;
