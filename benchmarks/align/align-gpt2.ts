@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { writeTinyGpt2Fixture } from '../../device-agent/fixtures/tiny-gpt2.js';
 import { parseRunLog, type StepRecord } from '../../device-agent/run-log.js';
 import { parseSafetensors, toFloat32 } from '../../device-agent/io/safetensors.js';
+import { agentNodeFlags, scriptArgs } from '../../device-agent/cli/node-flags.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const PYTHON = process.env.FLEETTUNE_PYTHON ?? '/usr/bin/python3';
@@ -64,7 +65,8 @@ export function alignGpt2(dir: string): AlignResult {
   for (const mode of ['lora', 'full'] as const) {
     const out = (f: string) => path.join(dir, `${mode}-${f}`);
     const cli = [
-      '--import', 'tsx', 'device-agent/cli/train-cli.ts', '--pretrained_dir', modelDir, '--data_dir', dataDir,
+      // the flags `npm run train` and the agent run with (relaxed SIMD on Node 20), so the kernels proven here are the ones they use
+      ...agentNodeFlags(), ...scriptArgs('device-agent/cli/train-cli.ts'), '--pretrained_dir', modelDir, '--data_dir', dataDir,
       '--max_steps', String(job.steps), '--batch_size', String(job.batch_size), '--grad_accum_steps', String(job.grad_accum),
       '--seq_len', String(job.seq_len), '--lr', String(lrs[mode]), '--warmup_steps', String(job.warmup_steps), '--schedule', job.schedule,
       '--min_lr_ratio', String(job.min_lr_ratio), '--clip_grad_norm', String(job.clip_grad_norm), '--weight_decay', String(job.weight_decay),

@@ -5,7 +5,7 @@
 import { appendFileSync, mkdirSync, writeFileSync, readFileSync, existsSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { initCpuWasmBackend } from '../backends/cpu-wasm/index.js';
+import { cpuWasmInfo, initCpuWasmBackend } from '../backends/cpu-wasm/index.js';
 import { Rng } from '../core/rng.js';
 import { gpt2ConfigToHf, gpt2NameToHf, type Gpt2 } from '../models/gpt2.js';
 import { Gpt2Tokenizer } from '../text/gpt2-tokenizer.js';
@@ -81,6 +81,10 @@ export async function main(argv: string[]): Promise<number> {
   const power = new PowerMonitor(powerConfigFromFlags(f), createTelemetry({ manual: manualReadingFromFlags(f) }));
   await initCpuWasmBackend();
   installNodeGcHook();
+  // which matmul build and how many threads this process really got (Node 20 needs
+  // --experimental-wasm-relaxed-simd for the relaxed-SIMD one: `npm run train` passes it via run-node.mjs)
+  const kernels = cpuWasmInfo()!;
+  console.log(`cpu-wasm kernels: ${kernels.variant}, ${kernels.threads} thread${kernels.threads === 1 ? '' : 's'}${kernels.notes.length ? ` (${kernels.notes.join('; ')})` : ''}`);
   const { model, name } = await loadModel(f);
   const tokDir = String(f.tokenizer_dir ?? f.pretrained_dir ?? '');
   if (!tokDir) throw new UsageError('no tokenizer: pass --tokenizer_dir (a folder with vocab.json + merges.txt or tokenizer.json)');
@@ -135,7 +139,7 @@ export async function main(argv: string[]): Promise<number> {
     } else if (r.type === 'eval') console.log(`eval @ step ${r.step} | loss ${r.loss.toFixed(4)} | ppl ${r.ppl.toFixed(2)}`);
   };
   log({ type: 'run', impl: 'fleettune', agent_version: AGENT_VERSION, model: name, mode: fullFt ? 'full' : 'lora', started_at: new Date().toISOString(),
-    config: { ...cfg, lora: model.lora?.config ?? null, seed, trainable_params: trainableParams, total_params: totalParams, train_windows: trainSet.numWindows, backend: 'cpu-wasm' } });
+    config: { ...cfg, lora: model.lora?.config ?? null, seed, trainable_params: trainableParams, total_params: totalParams, train_windows: trainSet.numWindows, backend: 'cpu-wasm', kernels } });
   console.log(`${name}: ${fullFt ? 'full fine-tuning' : 'LoRA'}, ${trainableParams} of ${totalParams} parameters train, ${trainSet.numWindows} windows of ${seqLen} tokens`);
 
   const ckpt = f.checkpoint ? String(f.checkpoint) : null;

@@ -1,0 +1,3 @@
+// Types of node-flags.mjs (plain JavaScript so that run-node.mjs can use it before any loader).
+export function agentNodeFlags(nodeVersion?: string): string[];
+export function scriptArgs(script: string): string[];
