@@ -1,5 +1,7 @@
-// Node entry of the device agent (the local device runs it as a child process, one per job):
-// `node --import tsx device-agent/runtime/node-entry.ts --hub http://127.0.0.1:PORT --token T`.
+// Node entry of the device agent (the local device runs it as a child process, one per job),
+// bundled by build-node-bundle.mjs into out/node-agent/agent.js and run with no loader:
+// `node [--experimental-wasm-relaxed-simd] out/node-agent/agent.js --hub http://127.0.0.1:PORT --token T`
+// (`node --import tsx device-agent/runtime/node-entry.ts ...` runs the source the same way, ~40 MB heavier).
 // Connects to the hub's WebSocket, runs one job on the cpu-wasm backend, exits 0 on success.
 import os from 'node:os';
 import { parseArgs } from 'node:util';
@@ -9,8 +11,6 @@ import { runAgent, type SocketLike } from './agent-runtime.js';
 import { hubHttp } from './hub-http.js';
 import { FsShardStore, MemoryShardStore } from '../memory/shard-store.js';
 import { installNodeGcHook } from './node-gc.js';
-
-
 
 async function main(): Promise<number> {
   const { values } = parseArgs({ options: { hub: { type: 'string' }, token: { type: 'string' } } });

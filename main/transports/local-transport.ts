@@ -1,10 +1,13 @@
 // "This computer" as a device. The agent runs either in a child Node process per job (its own
 // peak-RSS accounting, V8 flags such as relaxed SIMD) or in headless Chromium (chromium-agent.ts:
 // the hub's browser bundle, as on a phone; WebGPU on request). Probes read /proc and /sys here.
-// The Node child is `node [--experimental-wasm-relaxed-simd] --import tsx <entry> --hub URL --token T`:
-// tsx as a loader in the same process (not the tsx CLI, which forks), so the pid is the agent's.
+// The Node child is `node [--experimental-wasm-relaxed-simd] out/node-agent/agent.js --hub URL --token T`:
+// the agent bundled by device-agent/runtime/build-node-bundle.mjs (rebuilt here first when a source
+// changed), plain JavaScript with no loader, so the pid is the agent's and its RSS is the agent's
+// own (tsx as a loader cost ~40 MB). A TypeScript entry (tests' fake agent) runs under `--import tsx`.
 // A transport built with runtime 'browser' is its own device ("local-chromium") beside "local".
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -18,6 +21,7 @@ import type { AgentLaunch, BatteryReading, DeviceInfo, DeviceTransport, EnergyRe
 import { BrowserAgent, chromiumVersion, launchChromiumAgent, resolveChromium } from './chromium-agent';
 import { onControllerExit } from './exit-hook';
 import { OutputTail } from './output-tail';
+import { agentNodeFlags, scriptArgs } from '../../device-agent/cli/node-flags.mjs';
 
 /**
  * The repository root: two folders up from this file (main/transports/), which is also two up from
@@ -31,11 +35,15 @@ export interface LocalTransportOptions {
    * headless Chromium. 'browser' also makes this transport the device "local-chromium".
    */
   runtime?: 'node' | 'browser';
-  /** The agent's entry script, relative to the repo root or absolute. Tests pass a fake agent. */
+  /**
+   * The agent's entry script, relative to `cwd` or absolute: .ts runs under `--import tsx`, .js
+   * as is. Default: the bundled agent (nodeAgentBundle), rebuilt first if a source changed. Tests
+   * pass a fake agent.
+   */
   agentEntry?: string;
-  /** Node flags before `--import tsx`; default: relaxed SIMD where Node needs a flag for it. */
+  /** Node flags before the entry; default agentNodeFlags(): relaxed SIMD where Node needs a flag for it. */
   nodeFlags?: string[];
-  /** Working folder of the child (where `tsx` and the entry resolve); default the repo root. */
+  /** Working folder of the child (where `tsx` and a relative entry resolve); default the repo root. */
   cwd?: string;
   env?: NodeJS.ProcessEnv;
   /** Browser runtime: the Chromium binary (default FLEETTUNE_CHROMIUM, else /usr/lib/chromium/chromium). */
@@ -51,9 +59,35 @@ export interface LocalTransportOptions {
   procRoot?: string;
 }
 
-/** Node 20 ships relaxed SIMD behind a flag; from Node 22 (V8 11.4+) it is on and the flag may go. */
-function defaultNodeFlags(): string[] {
-  return Number(process.versions.node.split('.')[0]) < 22 ? ['--experimental-wasm-relaxed-simd'] : [];
+/** The bundled Node agent, relative to the repo root (build-node-bundle.mjs builds it from device-agent/runtime/node-entry.ts). */
+export const nodeAgentBundle = 'out/node-agent/agent.js';
+const bundleScript = 'device-agent/runtime/build-node-bundle.mjs';
+
+let building: Promise<string> | null = null;
+/**
+ * The agent bundle's path, after rebuilding it if a source changed since it was built (a no-op
+ * check of file times otherwise; the build runs in a child node so the controller never loads
+ * esbuild). Concurrent launches share one build. Without the build script (sources not shipped)
+ * the bundle must already exist.
+ */
+export function ensureNodeAgentBundle(): Promise<string> {
+  building ??= new Promise<string>((resolve, reject) => {
+    const bundle = path.join(repoRoot, nodeAgentBundle);
+    const script = path.join(repoRoot, bundleScript);
+    if (!existsSync(script)) {
+      if (existsSync(bundle)) resolve(bundle);
+      else reject(new Error(`the local agent bundle ${bundle} is missing and ${script} is not there to build it: run \`npm run build:agent\` in a FleetTune checkout`));
+      return;
+    }
+    const env = { ...process.env, ...(process.versions.electron ? { ELECTRON_RUN_AS_NODE: '1' } : {}) };
+    execFile(process.execPath, [script, '--quiet'], { cwd: repoRoot, env }, (err, _stdout, stderr) => {
+      if (err) reject(new Error(`building the local agent bundle failed (${bundleScript}; \`npm run build:agent\` shows the same): ${stderr.trim() || err.message}`));
+      else resolve(bundle);
+    });
+  }).finally(() => {
+    building = null;
+  });
+  return building;
 }
 
 const osNames: Record<string, string> = { linux: 'Linux', darwin: 'macOS', win32: 'Windows' };
@@ -147,8 +181,8 @@ export class LocalTransport implements DeviceTransport {
 
   private async launchInNode(launch: AgentLaunch): Promise<LocalAgent> {
     const cwd = this.opts.cwd ?? repoRoot;
-    const entry = path.resolve(cwd, this.opts.agentEntry ?? 'device-agent/runtime/node-entry.ts');
-    const args = [...(this.opts.nodeFlags ?? defaultNodeFlags()), '--import', 'tsx', entry, '--hub', launch.hubUrl, '--token', launch.token];
+    const entry = this.opts.agentEntry ? path.resolve(cwd, this.opts.agentEntry) : await ensureNodeAgentBundle();
+    const args = [...(this.opts.nodeFlags ?? agentNodeFlags()), ...scriptArgs(entry), '--hub', launch.hubUrl, '--token', launch.token];
     // Inside Electron, process.execPath is the Electron binary: ask it to behave as plain Node.
     const env = { ...(this.opts.env ?? process.env), ...(process.versions.electron ? { ELECTRON_RUN_AS_NODE: '1' } : {}) };
     const child = spawn(process.execPath, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });

@@ -1,14 +1,17 @@
 // Tests of main/transports/local-transport.ts ("this computer"): the shared transport contract,
 // then the local specifics against a real Hub on 127.0.0.1 with the fake agent
 // (tests/fixtures/fake-agent/): the child's command line and captured output, memory samples of
-// the child (not of the test process), SIGTERM then SIGKILL after 3 s, probes on fixture trees.
+// the child (not of the test process), SIGTERM then SIGKILL after 3 s, probes on fixture trees;
+// and the real agent as launched by default (the bundle under plain node, with its kernels).
 // The headless Chromium runtime has its own spec (local-chromium.spec.ts).
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { AgentMessage } from '../../../device-agent/protocol';
-import { LocalTransport, repoRoot } from '../../../main/transports/local-transport';
+import { agentNodeFlags } from '../../../device-agent/cli/node-flags.mjs';
+import { LocalTransport, nodeAgentBundle, repoRoot } from '../../../main/transports/local-transport';
 import { startTestHub, type TestHub } from '../hub/hub-test-utils';
 import { materializeSysfs } from '../probes/sysfs-fixture';
 import { describeTransportContract } from './transport-contract';
@@ -95,9 +98,31 @@ describe('LocalTransport', () => {
     await agent.stop(); // after exit: a no-op
   });
 
-  it('finds the repo root and the real agent entry it launches by default', () => {
+  it('finds the repo root', () => {
     expect(repoRoot).toBe(path.resolve(fileURLToPath(new URL('../../../', import.meta.url))));
-    expect(existsSync(path.join(repoRoot, 'device-agent/runtime/node-entry.ts'))).toBe(true);
+  });
+
+  it('launches the bundled agent by default: plain node, no loader, relaxed-SIMD kernels and their worker threads found next to the bundle', async () => {
+    t = await startTestHub();
+    const transport = new LocalTransport();
+    const token = t.hub.issueToken({ jobId: 'job-11', deviceId: 'local' });
+    const waiting = t.hub.waitForAgent(token, 60_000);
+    const agent = await transport.launchAgent({ hubUrl: t.hub.url, token });
+    const conn = await waiting;
+    const got: AgentMessage[] = [];
+    conn.onMessage((m) => got.push(m));
+    await until(() => got.length > 0, 30_000);
+    // the pid is the agent's own process, running the bundle with nothing in between
+    const argv = readFileSync(`/proc/${agent.pid}/cmdline`, 'utf8').split('\0').filter(Boolean);
+    expect(argv.slice(1, argv.indexOf('--hub'))).toEqual([...agentNodeFlags(), path.join(repoRoot, nodeAgentBundle)]);
+    expect(existsSync(path.join(repoRoot, 'out/node-agent/build/kernels-relaxed-shared.wasm'))).toBe(true);
+    const hello = got[0];
+    if (hello.type !== 'hello') throw new Error(`expected hello, got ${hello.type}`);
+    // wasm-kernels.ts found ./build/ next to the bundle: the relaxed build, and (more than one core) the shared build + worker
+    expect(hello.backends[0]).toMatchObject({ name: 'cpu-wasm', limits: { variant: 'relaxed-simd', threads: availableParallelism() } });
+    expect(hello.backends[0].limits.notes).toBeUndefined();
+    await agent.stop();
+    expect(await agent.exited).toEqual({ code: null, signal: 'SIGTERM' });
   });
 
   it('reads energy, temperature and battery through its sysfs root', async () => {
