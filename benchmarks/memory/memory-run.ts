@@ -1,7 +1,8 @@
 // One configuration of the memory benchmark, in its own process so its peak RSS is its own:
 // GPT-2-small-shaped model (random weights, vocab 50257), LoRA r=8 on c_attn + c_proj, batch 4 x
 // seq 128, a few AdamW steps; prints one JSON line with the OS peak RSS (VmHWM), losses, step ms and
-// sharder stats. Run by memory.bench.ts; `--budget 0` is the unsharded baseline.
+// sharder stats. Run by memory.bench.ts (bundled, under plain node with the agent's flags: ../lib/node-child.ts);
+// `--budget 0` is the unsharded baseline. phases: VmHWM after start (kernels loaded), init, each step.
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import { parseArgs } from 'node:util';

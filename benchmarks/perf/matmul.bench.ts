@@ -5,20 +5,20 @@
 // ours and OpenBLAS in rounds so both see the same load, and prints median (min-max) and best.
 // Last line: the JSON summary; the full record is appended to benchmarks/results/matmul.jsonl.
 // Usage: npm run bench:matmul [-- --rounds R --runs N]
-import { execSync, spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { appendFileSync, mkdirSync } from 'node:fs';
-import { availableParallelism, cpus, loadavg } from 'node:os';
+import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { Rng } from '../../device-agent/core/rng.js';
 import { loadWasmKernels, type WasmKernels } from '../../device-agent/backends/cpu-wasm/wasm-kernels.js';
 import { relaxedSimdSupported } from '../../device-agent/backends/cpu-wasm/wasm-features.js';
+import { agentNodeFlags } from '../../device-agent/cli/node-flags.mjs';
+import { appendResult, gitState, machineInfo } from '../lib/bench-record.js';
 
-// The agent runs Node 20 with --experimental-wasm-relaxed-simd (main/transports/local-transport.ts);
-// measure under the same flags: re-run this script with it when it is missing.
-const nodeMajor = Number(process.versions.node.split('.')[0]);
-if (!relaxedSimdSupported() && nodeMajor < 22 && !process.env.FLEETTUNE_BENCH_CHILD) {
-  const args = [...process.execArgv, '--experimental-wasm-relaxed-simd', ...process.argv.slice(1)];
+// The agent runs with agentNodeFlags() (Node 20: --experimental-wasm-relaxed-simd); measure under
+// the same flags: re-run this script with them when they are missing.
+const missing = agentNodeFlags().filter((f) => !process.execArgv.includes(f));
+if (!relaxedSimdSupported() && missing.length && !process.env.FLEETTUNE_BENCH_CHILD) {
+  const args = [...process.execArgv, ...missing, ...process.argv.slice(1)];
   const r = spawnSync(process.execPath, args, { stdio: 'inherit', env: { ...process.env, FLEETTUNE_BENCH_CHILD: '1' } });
   process.exit(r.status ?? 1);
 }
@@ -154,14 +154,11 @@ for (const t of THREADS) {
 if (blasNote) console.log(blasNote);
 
 // ---- header ----------------------------------------------------------------------------------------
-let commit = 'unknown', dirty = false;
-try {
-  commit = execSync('git rev-parse --short HEAD', { stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim();
-  dirty = execSync('git status --porcelain --untracked-files=no', { stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim() !== '';
-} catch { /* not a checkout */ }
-const machine = { cpu: cpus()[0]?.model ?? 'unknown', cores: availableParallelism(), node: process.version, flags: process.execArgv.filter((f) => f.startsWith('--experimental-wasm')) };
+const { commit, dirty } = gitState();
+const machine = machineInfo();
+const nodeFlags = process.execArgv.filter((f) => f.startsWith('--experimental-wasm'));
 const peerInfo = peers.get(1)?.info;
-console.log(`matmul f32 | ${machine.cpu} x ${machine.cores} | node ${machine.node} ${machine.flags.join(' ')} | commit ${commit}${dirty ? '+dirty' : ''} | load ${loadavg().map((x) => x.toFixed(2)).join(' ')}`);
+console.log(`matmul f32 | ${machine.cpu} x ${machine.cores} | node ${machine.node} ${nodeFlags.join(' ')} | commit ${commit}${dirty ? '+dirty' : ''} | load ${machine.loadavg.map((x) => x.toFixed(2)).join(' ')}`);
 if (peerInfo) console.log(`peer: torch ${peerInfo.torch} torch.mm, BLAS ${peerInfo.blas.join(', ') || 'unknown'}`);
 console.log(`${ROUNDS} rounds x ${RUNS} runs per configuration, after ${WARMUP} warm-up runs; GFLOP/s median (min-max)`);
 
@@ -227,12 +224,7 @@ const summary = {
 };
 
 const pairedRatios = Object.fromEntries([...paired].map(([k, xs]) => [k, xs.map(round3)]));
-const record = {
-  date: new Date().toISOString(), commit, dirty, machine: { ...machine, loadavg: loadavg().map(round1) }, peer: peerInfo ?? blasNote,
-  threads: THREADS, rounds: ROUNDS, runs: RUNS, results, pairedRatios, summary,
-};
-const resultsDir = new URL('../results/', import.meta.url);
-mkdirSync(resultsDir, { recursive: true });
-appendFileSync(new URL('matmul.jsonl', resultsDir), JSON.stringify(record) + '\n');
+// appendResult records the machine with its load at the end; loadavg_start is the header's
+appendResult('matmul', { loadavg_start: machine.loadavg, node_flags: nodeFlags, peer: peerInfo ?? blasNote, threads: THREADS, rounds: ROUNDS, runs: RUNS, results, pairedRatios, summary });
 console.log(`appended to benchmarks/results/matmul.jsonl`);
 console.log(JSON.stringify(summary));
