@@ -34,10 +34,14 @@ export interface OpKernels {
     forward(out: Float32Array, x: Float32Array, n: number): void;
     backward(dx: Float32Array, x: Float32Array, dout: Float32Array, n: number): void;
   };
-  /** Causal multi-head self-attention from fused qkv(B,T,3C) to out(B,T,C); saves att(B,H,T,T) probabilities. */
+  /**
+   * Causal multi-head self-attention from fused qkv(B,T,3C) to out(B,T,C). Saves only the
+   * log-sum-exp of each score row, lse(B,H,T); backward recomputes the probabilities from it, so no
+   * (T,T) block outlives one row of one head.
+   */
   attention: {
-    forward(out: Float32Array, att: Float32Array, qkv: Float32Array, B: number, T: number, C: number, H: number): void;
-    backward(dqkv: Float32Array, dout: Float32Array, qkv: Float32Array, att: Float32Array, B: number, T: number, C: number, H: number): void;
+    forward(out: Float32Array, lse: Float32Array, qkv: Float32Array, B: number, T: number, C: number, H: number): void;
+    backward(dqkv: Float32Array, dout: Float32Array, qkv: Float32Array, lse: Float32Array, B: number, T: number, C: number, H: number): void;
   };
   /** Softmax cross-entropy over logits(N,V) with integer targets(N); saves probs(N,V); writes per-row losses. */
   'cross-entropy': {
@@ -48,10 +52,11 @@ export interface OpKernels {
   /**
    * Tied LM head + softmax cross-entropy in vocabulary chunks: logits = x(N,C) @ W(V,C)^T are made
    * `chunk` columns at a time and never exist whole (N*V floats: 100+ MB for GPT-2). Forward writes
-   * per-row losses and the log-sum-exp; backward recomputes each chunk's logits.
+   * per-row losses and the log-sum-exp, and when dxu is given, d(sum of row losses)/dx (N,C) in
+   * the same pass; backward recomputes each chunk's logits (needed for dW, or dx without dxu).
    */
   'lm-head-cross-entropy': {
-    forward(losses: Float32Array, lse: Float32Array, x: Float32Array, w: RowSource, targets: Int32Array, N: number, C: number, V: number, chunk: number): void;
+    forward(losses: Float32Array, lse: Float32Array, dxu: Float32Array | null, x: Float32Array, w: RowSource, targets: Int32Array, N: number, C: number, V: number, chunk: number): void;
     /** dx += dlogits @ W; dW += dlogits^T @ x (when dw is given), with dlogits = dscale * (softmax - onehot). */
     backward(dx: Float32Array | null, dw: RowSink | null, x: Float32Array, w: RowSource, targets: Int32Array, lse: Float32Array, N: number, C: number, V: number, chunk: number, dscale: number): void;
   };
@@ -76,7 +81,7 @@ export const opShapes: Record<OpName, string> = {
   scale: '(n) * scalar -> (n)',
   'layer-norm': '(rows,C), w (C), b (C) -> (rows,C) + mean/rstd (rows)',
   gelu: '(n) -> (n)',
-  attention: 'qkv (B,T,3C) -> (B,T,C) + att (B,H,T,T)',
+  attention: 'qkv (B,T,3C) -> (B,T,C) + lse (B,H,T)',
   'cross-entropy': 'logits (N,V), targets (N) -> losses (N) + probs (N,V)',
   'lm-head-cross-entropy': 'x (N,C), W (V,C) in row chunks, targets (N) -> losses (N) + lse (N)',
   embedding: 'ids (B,T), wte (V,C), wpe (P,C) -> (B,T,C)',

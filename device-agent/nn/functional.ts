@@ -106,10 +106,10 @@ export function attention(qkv: Tensor, B: number, T: number, H: number): Tensor 
   const C = qkv.shape[qkv.shape.length - 1] / 3;
   if (!Number.isInteger(C) || C % H !== 0) throw new Error(`attention: qkv width ${3 * C} is not 3 * (a multiple of ${H} heads)`);
   const res = out([B, T, C], false);
-  const att = track(new Float32Array(B * H * T * T));
-  kernel('attention').forward(res.data, att, qkv.data, B, T, C, H);
+  const lse = track(new Float32Array(B * H * T));
+  kernel('attention').forward(res.data, lse, qkv.data, B, T, C, H);
   res.requiresGrad = tape.record('attention', [qkv], () => {
-    if (res.grad && qkv.requiresGrad) kernel('attention').backward(qkv.ensureGrad(), res.grad, qkv.data, att, B, T, C, H);
+    if (res.grad && qkv.requiresGrad) kernel('attention').backward(qkv.ensureGrad(), res.grad, qkv.data, lse, B, T, C, H);
   });
   return res;
 }
@@ -177,18 +177,27 @@ export function lmHeadCrossEntropy(x: Tensor, w: Tensor, targets: Int32Array, ch
   const losses = track(new Float32Array(N));
   const lse = track(new Float32Array(N));
   const rows = rowsOf(w);
-  kernel('lm-head-cross-entropy').forward(losses, lse, x.data, rows, targets, N, C, V, chunk);
+  // The input gradient comes out of the forward pass (one pass over the vocabulary instead of two)
+  // whenever it will be needed; it is unscaled: backward multiplies by the upstream gradient.
+  const dxu = tape.recording && x.requiresGrad ? track(new Float32Array(N * C)) : null;
+  kernel('lm-head-cross-entropy').forward(losses, lse, dxu, x.data, rows, targets, N, C, V, chunk);
   const { mean, count } = meanOverTargets(losses, targets);
   const res = out([1], false, new Float32Array([mean]));
   res.requiresGrad = tape.record('lm-head-cross-entropy', [x, w], () => {
     if (!res.grad) return;
+    const dscale = res.grad[0] / count;
+    if (dxu && x.requiresGrad) {
+      const dx = x.ensureGrad();
+      for (let i = 0; i < dxu.length; i++) dx[i] += dscale * dxu[i];
+    }
     const sink = w.requiresGrad
       ? (v0: number, v1: number, d: Float32Array) => {
           const g = w.ensureGrad();
           for (let i = 0, o = v0 * C; i < (v1 - v0) * C; i++) g[o + i] += d[i];
         }
       : null;
-    kernel('lm-head-cross-entropy').backward(x.requiresGrad ? x.ensureGrad() : null, sink, x.data, rows, targets, lse, N, C, V, chunk, res.grad[0] / count);
+    const dx = !dxu && x.requiresGrad ? x.ensureGrad() : null;
+    if (dx || sink) kernel('lm-head-cross-entropy').backward(dx, sink, x.data, rows, targets, lse, N, C, V, chunk, dscale);
   });
   return res;
 }

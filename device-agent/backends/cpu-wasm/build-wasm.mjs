@@ -1,6 +1,6 @@
 // Builds the cpu-wasm kernels: assembly/kernels.ts (AssemblyScript) -> four modules in build/, with
 // the local assemblyscript compiler's API (no global install): plain SIMD or relaxed SIMD (FMA), each
-// with a private or a shared (threads) memory, plus a copy of matmul-worker.js, so that build/ holds
+// with a private or a shared (threads) memory, plus a copy of kernel-worker.js, so that build/ holds
 // everything loadWasmKernels needs side by side. Not a bundler step. Skips the build when every
 // output is newer than every source and this script, so `pretest` costs nothing when nothing changed.
 // Flags and the memory contract: README.md.
@@ -52,7 +52,7 @@ const todo = [];
 for (let i = 0; i < VARIANTS.length; i++) if ((await mtime(outs[i])) <= sources) todo.push(i);
 
 // The worker script is plain JavaScript: copied, not built.
-const worker = path.join(here, 'matmul-worker.js'), workerOut = path.join(here, 'build', 'matmul-worker.js');
+const worker = path.join(here, 'kernel-worker.js'), workerOut = path.join(here, 'build', 'kernel-worker.js');
 if ((await mtime(workerOut)) < (await mtime(worker))) {
   await mkdir(path.dirname(workerOut), { recursive: true });
   await copyFile(worker, workerOut);

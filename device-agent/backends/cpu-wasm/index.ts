@@ -1,17 +1,14 @@
-// The cpu-wasm backend: registers one kernel per op under "cpu-wasm". Matmul (the bulk of the
-// FLOPs) runs in WebAssembly SIMD built from assembly/ by build-wasm.mjs, with FMA (relaxed SIMD)
-// and worker threads where the engine allows; the other kernels are typed-array loops in kernels/
-// for now (moving them into WASM with threads is the CPU-speed issue).
+// The cpu-wasm backend: registers one kernel per op under "cpu-wasm". Matmul, attention, layer norm,
+// GELU, the LM head's softmax and AdamW run in WebAssembly SIMD built from assembly/ by
+// build-wasm.mjs, with FMA (relaxed SIMD) and worker threads where the engine allows (wasm-ops.ts);
+// the cheap elementwise and gather ops are typed-array loops in kernels/.
 // Call initCpuWasmBackend() once before building models; cpuWasmInfo() says what it loaded.
 import { registerKernel, setActiveBackend } from '../../core/registry.js';
 import { loadWasmKernels, type WasmKernelOptions, type WasmKernels, type WasmVariant } from './wasm-kernels.js';
-import { layerNorm } from './kernels/layer-norm.js';
-import { gelu } from './kernels/gelu.js';
-import { attention } from './kernels/attention.js';
+import { adamwOp, attentionOp, geluOp, layerNormOp } from './wasm-ops.js';
 import { crossEntropy } from './kernels/cross-entropy.js';
 import { lmHeadCrossEntropy } from './kernels/lm-head-cross-entropy.js';
 import { embedding } from './kernels/embedding.js';
-import { adamw } from './kernels/adamw.js';
 import { add, biasAdd, dropout, scale } from './kernels/elementwise.js';
 
 let loaded: WasmKernels | null = null;
@@ -27,13 +24,13 @@ export async function initCpuWasmBackend(wasm?: Uint8Array | URL | string, opts?
     const wk = await loadWasmKernels(wasm, opts);
     const matmul = (a: Float32Array, b: Float32Array, c: Float32Array, M: number, N: number, K: number, transA: boolean, transB: boolean, accumulate: boolean) => wk.matmul(a, b, c, M, N, K, transA, transB, accumulate);
     registerKernel('cpu-wasm', 'matmul', matmul);
-    registerKernel('cpu-wasm', 'lm-head-cross-entropy', lmHeadCrossEntropy(matmul));
-    registerKernel('cpu-wasm', 'layer-norm', layerNorm);
-    registerKernel('cpu-wasm', 'gelu', gelu);
-    registerKernel('cpu-wasm', 'attention', attention);
+    registerKernel('cpu-wasm', 'lm-head-cross-entropy', lmHeadCrossEntropy(wk));
+    registerKernel('cpu-wasm', 'layer-norm', layerNormOp(wk));
+    registerKernel('cpu-wasm', 'gelu', geluOp(wk));
+    registerKernel('cpu-wasm', 'attention', attentionOp(wk));
     registerKernel('cpu-wasm', 'cross-entropy', crossEntropy);
     registerKernel('cpu-wasm', 'embedding', embedding);
-    registerKernel('cpu-wasm', 'adamw', adamw);
+    registerKernel('cpu-wasm', 'adamw', adamwOp(wk));
     registerKernel('cpu-wasm', 'bias-add', biasAdd);
     registerKernel('cpu-wasm', 'add', add);
     registerKernel('cpu-wasm', 'scale', scale);

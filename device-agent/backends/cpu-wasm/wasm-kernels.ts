@@ -1,12 +1,13 @@
 // JS side of the cpu-wasm kernels: picks and loads one of the four modules build-wasm.mjs makes
 // (relaxed SIMD if the engine has it, shared memory + a worker pool if threads are possible), owns
-// its linear memory and exposes the kernels on Float32Arrays. Runs in Node and in browsers (node:*
-// is only imported dynamically). Not an op registry or a tensor type: tensors still live in JS
-// arrays, so every call copies its operands in and its result out.
+// its linear memory and runs kernels on operands it copies into that memory (matmul here; the other
+// ops in wasm-ops.ts through the arena and job API below). Runs in Node and in browsers (node:* is
+// only imported dynamically). Not an op registry or a tensor type: tensors still live in JS arrays,
+// so every call copies its operands in and its result out.
 // Memory contract (README.md): the module imports env.memory; bytes below arenaBase() are the
 // module's static data; from arenaBase() this class lays out the job record, one packing scratch per
-// thread, then the operands.
-import { JOB_BYTES, MatmulPool, SPIN_MS } from './matmul-pool.js';
+// thread, then the operands of the current call (the arena).
+import { JOB, JOB_BYTES, KernelPool, OP, SPIN_MS, type JobFill } from './kernel-pool.js';
 import { canUseThreads, defaultThreads, relaxedSimdSupported } from './wasm-features.js';
 
 const PAGE_BYTES = 65536;
@@ -19,6 +20,9 @@ const PARALLEL_MIN_MNK = 128 * 128 * 64;
 // Chunks per thread: > 1 lets a thread that woke late or runs on a slower core take less of the
 // work; each chunk repacks all of one operand, so not many more (README).
 const CHUNKS_PER_THREAD = 2;
+// Below about this many elements touched, the other kernels stay on the calling thread: waking the
+// workers costs tens of microseconds, which a GELU over 32K floats does not make up for.
+const PARALLEL_MIN_WORK = 1 << 15;
 
 export type WasmVariant = 'simd' | 'relaxed-simd';
 
@@ -29,7 +33,7 @@ export interface WasmKernelOptions {
   relaxedSimd?: boolean;
   /** false acts as if SharedArrayBuffer were missing (single thread, private memory). */
   sharedMemory?: boolean;
-  /** Where matmul-worker.js is; default: next to kernels.wasm (build-wasm.mjs copies it there). */
+  /** Where kernel-worker.js is; default: next to kernels.wasm (build-wasm.mjs copies it there). */
   workerUrl?: URL | string;
   /** M*N*K below which a matmul stays on the calling thread; default PARALLEL_MIN_MNK (measured). */
   parallelMin?: number;
@@ -41,7 +45,8 @@ interface KernelExports {
   arenaBase(): number;
   scratchBytes(): number;
   matmul(a: number, b: number, c: number, M: number, N: number, K: number, lda: number, ldb: number, ldc: number, transA: number, transB: number, accumulate: number, scratch: number): void;
-  matmulJob(job: number, scratch: number, gen: number): void;
+  kernelJob(job: number, scratch: number, gen: number): void;
+  kernelRun(job: number, scratch: number): void;
   buildFeatures(): number;
 }
 
@@ -100,7 +105,7 @@ function newMemory(shared: boolean): WebAssembly.Memory | null {
 
 /**
  * Loads the kernels. source: the plain build's kernels.wasm (URL or path; its siblings
- * kernels-relaxed.wasm, kernels-shared.wasm, kernels-relaxed-shared.wasm and matmul-worker.js are
+ * kernels-relaxed.wasm, kernels-shared.wasm, kernels-relaxed-shared.wasm and kernel-worker.js are
  * found next to it), or the bytes of one private-memory build (then single-threaded). Default:
  * build/kernels.wasm next to this module.
  * Every missing capability (relaxed SIMD, SharedArrayBuffer, blocking waits, workers) falls back
@@ -143,11 +148,11 @@ export async function loadWasmKernels(source?: Uint8Array | URL | string, opts: 
   const kernels = new WasmKernels(memory, exports, variant, threads, notes, opts.parallelMin ?? PARALLEL_MIN_MNK);
   if (threads > 1) {
     try {
-      const pool = await MatmulPool.start(loaded.module, memory, exports, kernels.jobOffset, (i) => kernels.scratchOffset(i), threads - 1,
-        opts.workerUrl ?? sibling(base!, 'matmul-worker.js')!, opts.spinMs ?? SPIN_MS);
+      const pool = await KernelPool.start(loaded.module, memory, exports, kernels.jobOffset, (i) => kernels.scratchOffset(i), threads - 1,
+        opts.workerUrl ?? sibling(base!, 'kernel-worker.js')!, opts.spinMs ?? SPIN_MS);
       kernels.attachPool(pool);
     } catch (err) {
-      notes.push(`single thread: matmul workers did not start (${(err as Error).message})`);
+      notes.push(`single thread: kernel workers did not start (${(err as Error).message})`);
     }
   }
   return kernels;
@@ -166,15 +171,19 @@ function checkLength(what: string, arr: Float32Array, need: number, shape: strin
 }
 
 export class WasmKernels {
-  /** Byte offset of the pool's job record (see matmul-pool.ts). */
+  /** Byte offset of the pool's job record (see kernel-pool.ts). */
   readonly jobOffset: number;
   private readonly scratch0: number;
   private readonly scratchBytes: number;
   private readonly base: number;
   private f32: Float32Array;
-  private pool: MatmulPool | null = null;
-  // One cached view per operand slot, so repeated shapes allocate nothing.
-  private readonly views: (Float32Array | null)[] = [null, null, null];
+  private i32: Int32Array;
+  private pool: KernelPool | null = null;
+  // Record views for calls that run on this thread only (the pool keeps its own).
+  private ctl: Int32Array;
+  private fctl: Float32Array;
+  // The arena: operands of the current call are laid out from `base` up to `top`.
+  private top: number;
 
   constructor(
     readonly memory: WebAssembly.Memory,
@@ -192,6 +201,10 @@ export class WasmKernels {
     this.scratch0 = alignUp(this.jobOffset + JOB_BYTES);
     this.base = this.scratch0 + wantThreads * this.scratchBytes;
     this.f32 = new Float32Array(memory.buffer);
+    this.i32 = new Int32Array(memory.buffer);
+    this.ctl = new Int32Array(memory.buffer, this.jobOffset, JOB.WORDS);
+    this.fctl = new Float32Array(memory.buffer, this.jobOffset, JOB.WORDS);
+    this.top = this.base;
     this.ensure(this.base);
   }
 
@@ -205,7 +218,7 @@ export class WasmKernels {
     return this.scratch0 + i * this.scratchBytes;
   }
 
-  attachPool(pool: MatmulPool): void {
+  attachPool(pool: KernelPool): void {
     if (pool.size > this.wantThreads) throw new Error(`WasmKernels: a pool of ${pool.size} threads needs ${pool.size} scratch regions, have ${this.wantThreads}`);
     this.pool = pool;
   }
@@ -222,11 +235,14 @@ export class WasmKernels {
     checkLength('b', b, sb, transB ? `(N=${N}, K=${K}) (transB)` : `(K=${K}, N=${N})`);
     checkLength('c', c, sc, `(M=${M}, N=${N})`);
     if (sc === 0) return;
-    const offA = this.base, offB = alignUp(offA + 4 * sa), offC = alignUp(offB + 4 * sb);
-    this.ensure(offC + 4 * sc);
-    this.copyIn(a, sa, offA);
-    this.copyIn(b, sb, offB);
-    if (accumulate) this.copyIn(c, sc, offC);
+    this.reset();
+    const offA = this.put(a, sa), offB = this.put(b, sb), offC = accumulate ? this.put(c, sc) : this.alloc(4 * sc);
+    this.matmulAt(offA, offB, offC, M, N, K, transA, transB, accumulate);
+    this.take(offC, c, sc);
+  }
+
+  /** matmul on operands already in memory (byte offsets; C's leading dimension is N). */
+  matmulAt(offA: number, offB: number, offC: number, M: number, N: number, K: number, transA: boolean, transB: boolean, accumulate: boolean): void {
     const lda = transA ? M : K, ldb = transB ? K : N;
     const pool = this.pool;
     if (pool && M * N * K >= this.parallelMin) {
@@ -237,11 +253,73 @@ export class WasmKernels {
       const want = pool.size * CHUNKS_PER_THREAD;
       const splitN = M <= N ? colUnits >= want || colUnits >= rowUnits : rowUnits < want && colUnits > rowUnits;
       const chunks = Math.min(want, splitN ? colUnits : rowUnits);
-      pool.run({ a: offA, b: offB, c: offC, M, N, K, lda, ldb, ldc: N, transA, transB, accumulate, splitN, chunks });
+      pool.run(chunks, (ctl) => {
+        ctl[JOB.OP] = OP.MATMUL;
+        ctl[JOB.A] = offA; ctl[JOB.B] = offB; ctl[JOB.C] = offC;
+        ctl[JOB.M] = M; ctl[JOB.N] = N; ctl[JOB.K] = K;
+        ctl[JOB.LDA] = lda; ctl[JOB.LDB] = ldb; ctl[JOB.LDC] = N;
+        ctl[JOB.FLAGS] = (transA ? 1 : 0) | (transB ? 2 : 0) | (accumulate ? 4 : 0) | (splitN ? 8 : 0);
+        ctl[JOB.UNITS] = splitN ? colUnits : rowUnits;
+      });
     } else {
       this.exports.matmul(offA, offB, offC, M, N, K, lda, ldb, N, transA ? 1 : 0, transB ? 1 : 0, accumulate ? 1 : 0, this.scratch0);
     }
-    c.set(this.view(2, offC, sc));
+  }
+
+  /**
+   * Runs one non-matmul kernel (OP code) over `units` work units: across the pool when there is
+   * one and work (a rough count of elements touched) reaches minWork, else on this thread.
+   * fill writes OP, ARGS and FARGS; UNITS and CHUNKS are set here.
+   */
+  run(op: number, units: number, work: number, fill: JobFill, minWork = PARALLEL_MIN_WORK): void {
+    if (units <= 0) return;
+    const pool = this.pool;
+    const full: JobFill = (ctl, fctl) => { ctl[JOB.OP] = op; ctl[JOB.UNITS] = units; fill(ctl, fctl); };
+    if (pool && work >= minWork && units > 1) {
+      pool.run(Math.min(units, pool.size * CHUNKS_PER_THREAD), full);
+    } else {
+      this.refreshViews();
+      full(this.ctl, this.fctl);
+      this.ctl[JOB.CHUNKS] = 1;
+      this.exports.kernelRun(this.jobOffset, this.scratch0);
+    }
+  }
+
+  /** Starts a new call: forgets the previous call's operands. */
+  reset(): void {
+    this.top = this.base;
+  }
+
+  /** Reserves `bytes` (64-byte aligned) for the current call; returns the byte offset. */
+  alloc(bytes: number): number {
+    const off = alignUp(this.top);
+    this.top = off + bytes;
+    this.ensure(this.top);
+    return off;
+  }
+
+  /** Copies the first n elements of src into a new arena slot; returns its byte offset. */
+  put(src: Float32Array | Int32Array, n = src.length): number {
+    const off = this.alloc(4 * n);
+    const part = src.length === n ? src : src.subarray(0, n);
+    if (part instanceof Int32Array) this.i32.set(part, off >> 2);
+    else this.f32.set(part, off >> 2);
+    return off;
+  }
+
+  /** Copies n floats at byte offset off out into dst. */
+  take(off: number, dst: Float32Array, n = dst.length): void {
+    dst.set(this.f32.subarray(off >> 2, (off >> 2) + n));
+  }
+
+  /** A view of n floats at byte offset off (valid until memory grows). */
+  f32At(off: number, n: number): Float32Array {
+    return this.f32.subarray(off >> 2, (off >> 2) + n);
+  }
+
+  /** A view of n doubles at byte offset off (8-byte aligned; valid until memory grows). */
+  f64At(off: number, n: number): Float64Array {
+    return new Float64Array(this.f32.buffer, off, n);
   }
 
   /** Stops the worker threads (if any); matmul then runs on the calling thread only. */
@@ -258,19 +336,15 @@ export class WasmKernels {
     if (pages > have) {
       try { this.memory.grow(pages - have); } catch { throw new Error(`WasmKernels: cannot grow memory to ${bytes} bytes (the engine's limit); split the matmul or use fewer threads`); }
     }
+    this.refreshViews();
+  }
+
+  private refreshViews(): void {
     if (this.f32.buffer !== this.memory.buffer) {
       this.f32 = new Float32Array(this.memory.buffer);
-      this.views.fill(null);
+      this.i32 = new Int32Array(this.memory.buffer);
+      this.ctl = new Int32Array(this.memory.buffer, this.jobOffset, JOB.WORDS);
+      this.fctl = new Float32Array(this.memory.buffer, this.jobOffset, JOB.WORDS);
     }
-  }
-
-  private copyIn(src: Float32Array, n: number, off: number): void {
-    this.f32.set(src.length === n ? src : src.subarray(0, n), off >> 2);
-  }
-
-  private view(slot: number, off: number, n: number): Float32Array {
-    const v = this.views[slot];
-    if (v && v.byteOffset === off && v.length === n && v.buffer === this.f32.buffer) return v;
-    return (this.views[slot] = new Float32Array(this.memory.buffer, off, n));
   }
 }

@@ -66,9 +66,9 @@ describe('loadWasmKernels', () => {
   });
 
   it('a worker script that cannot load falls back to one thread without error', async () => {
-    const k = await loadWasmKernels(undefined, { threads: 2, workerUrl: new URL('file:///nonexistent/fleettune/matmul-worker.js') });
+    const k = await loadWasmKernels(undefined, { threads: 2, workerUrl: new URL('file:///nonexistent/fleettune/kernel-worker.js') });
     expect(k.threads).toBe(1);
-    expect(k.notes.join(' ')).toMatch(/single thread: matmul workers did not start/);
+    expect(k.notes.join(' ')).toMatch(/single thread: kernel workers did not start/);
     const c = new Float32Array(1);
     k.matmul(Float32Array.of(3), Float32Array.of(4), c, 1, 1, 1, false, false, false);
     expect(c[0]).toBe(12);
@@ -134,7 +134,7 @@ describe('loadWasmKernels', () => {
   });
 });
 
-describe('MatmulPool', () => {
+describe('KernelPool', () => {
   it('many back-to-back jobs of every shape and split give exactly the single-thread results', async () => {
     const one = await loadWasmKernels(undefined, { threads: 1 });
     const three = await loadWasmKernels(undefined, { threads: 3, parallelMin: 0 });

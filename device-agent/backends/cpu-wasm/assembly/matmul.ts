@@ -1,12 +1,14 @@
 // f32 GEMM for the cpu-wasm backend, AssemblyScript compiled to WASM SIMD (see ../README.md).
 // C(M,N) = op(A)(M,K) @ op(B)(K,N) (+ C when accumulate), on raw pointers into linear memory, with
 // leading dimensions so that a thread can run a block of rows or columns of a larger product.
-// Not a general BLAS: row-major only, no alpha/beta scaling; threads are matmul-job.ts's business.
+// Not a general BLAS: row-major only, no alpha/beta scaling; threads are kernel-job.ts's business.
 // Layout follows the GotoBLAS/BLIS loop nest: op(B) is packed into KC x 8 panels and op(A) into
 // 4 x KC panels (zero-padded at the edges), so one 4x8 micro-kernel serves all four transpose
 // combinations; edge tiles are computed whole into a scratch tile and only the valid part is merged.
 // Built four times by build-wasm.mjs: plain SIMD (mul + add) or relaxed SIMD (f32x4.relaxed_madd,
 // FMA), each with a private or a shared memory.
+
+import { madd } from './simd-math';
 
 // Micro-tile: 4 rows x 8 columns = 8 f32x4 accumulators. Measured against 2x16, 3x8, 5x8, 6x8,
 // 4x12, 8x4 and k-unrolled forms, with and without FMA: 4x8 wins (README); 5- and 6-row tiles are
@@ -36,12 +38,6 @@ export function scratchBytes(): usize {
   return SCRATCH_BYTES;
 }
 
-// a*b + c: one fused multiply-add in the relaxed-SIMD build (the engine may still emit mul + add
-// where the CPU has no FMA; the rounding bound in the tests covers both), mul then add otherwise.
-@inline function madd(a: v128, b: v128, c: v128): v128 {
-  if (ASC_FEATURE_RELAXED_SIMD) return f32x4.relaxed_madd(a, b, c);
-  return f32x4.add(c, f32x4.mul(a, b));
-}
 
 // Packs rows [ic, ic+mc) x cols [pc, pc+kc) of op(A) into 4-row panels: panel p, step k holds
 // op(A)(ic+4p+r, pc+k) for r = 0..3 (zeros past the last row). lda is in elements.

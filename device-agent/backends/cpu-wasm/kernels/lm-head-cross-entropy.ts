@@ -1,66 +1,84 @@
-// Fused, vocabulary-chunked LM head + softmax cross-entropy (cpu-wasm backend). Forward keeps an
-// online log-sum-exp per row over the chunks (max + rescaled sum), so only one (N, chunk) block of
-// logits exists at a time; backward recomputes each block, turns it into dlogits in place and
-// feeds two matmuls. Follows llm.c's fused classifier, chunked over V as Liger-Kernel's
-// fused-linear-cross-entropy does. Targets < 0 are ignored rows.
+// Fused, vocabulary-chunked LM head + softmax cross-entropy (cpu-wasm backend). Only one (N, chunk)
+// block of logits exists at a time, in WASM memory. Forward keeps an online softmax per row (running
+// max + rescaled sum, FlashAttention's trick) and, when asked for the input gradient, also
+// accumulates acc = sum_v exp(l_v - max) W_v with the same rescaling, so that
+// d(sum of row losses)/dx = acc / sum - W[target] comes out of the forward pass: no second pass
+// over the vocabulary unless the embedding itself trains (backward then recomputes each block for
+// dW). Follows llm.c's fused classifier, chunked over V as Liger-Kernel's fused-linear-cross-entropy.
+// Targets < 0 are ignored rows (zero loss, zero gradient).
 import type { OpKernels } from '../../../core/ops.js';
-import { track } from '../../../core/memory-tracker.js';
+import { JOB, OP } from '../kernel-pool.js';
+import type { WasmKernels } from '../wasm-kernels.js';
 
-type Matmul = OpKernels['matmul'];
+function checkTargets(targets: Int32Array, N: number, V: number): void {
+  for (let r = 0; r < N; r++) {
+    if (targets[r] >= V) throw new Error(`cross-entropy: target id ${targets[r]} at row ${r} is outside the vocabulary (size ${V})`);
+  }
+}
 
-export function lmHeadCrossEntropy(matmul: Matmul): OpKernels['lm-head-cross-entropy'] {
+export function lmHeadCrossEntropy(wk: WasmKernels): OpKernels['lm-head-cross-entropy'] {
   return {
-    forward(losses, lse, x, w, targets, N, C, V, chunk) {
-      const block = track(new Float32Array(N * Math.min(chunk, V)));
-      const max = new Float64Array(N).fill(-Infinity);
-      const sum = new Float64Array(N);
-      const tlogit = new Float64Array(N);
-      for (let v0 = 0; v0 < V; v0 += chunk) {
-        const n = Math.min(chunk, V - v0);
-        const logits = block.subarray(0, N * n);
-        matmul(x, w(v0, v0 + n), logits, N, n, C, false, true, false); // logits: (N, n)
-        for (let r = 0; r < N; r++) {
-          const o = r * n;
-          let m = max[r];
-          for (let i = 0; i < n; i++) if (logits[o + i] > m) m = logits[o + i];
-          let s = sum[r] * Math.exp(max[r] - m); // rescale the running sum to the new max
-          for (let i = 0; i < n; i++) s += Math.exp(logits[o + i] - m);
-          max[r] = m;
-          sum[r] = s;
-          const t = targets[r] - v0;
-          if (t >= 0 && t < n) tlogit[r] = logits[o + t];
-        }
-      }
-      for (let r = 0; r < N; r++) {
-        if (targets[r] >= V) throw new Error(`cross-entropy: target id ${targets[r]} at row ${r} is outside the vocabulary (size ${V})`);
-        lse[r] = max[r] + Math.log(sum[r]);
-        losses[r] = targets[r] < 0 ? 0 : lse[r] - tlogit[r];
-      }
-    },
-    backward(dx, dw, x, w, targets, lse, N, C, V, chunk, dscale) {
-      const block = track(new Float32Array(N * Math.min(chunk, V)));
+    forward(losses, lse, dxu, x, w, targets, N, C, V, chunk) {
+      checkTargets(targets, N, V);
+      const cs = Math.min(chunk, V);
+      wk.reset();
+      const ox = wk.put(x, N * C), ot = wk.put(targets, N);
+      const om = wk.alloc(4 * N), os = wk.alloc(8 * N), otl = wk.alloc(4 * N);
+      const ow = wk.alloc(4 * cs * C), oL = wk.alloc(4 * N * cs);
+      const oacc = dxu ? wk.alloc(4 * N * C) : 0;
+      wk.f32At(om, N).fill(-Infinity);
+      wk.f64At(os, N).fill(0);
+      wk.f32At(otl, N).fill(0);
+      if (dxu) wk.f32At(oacc, N * C).fill(0);
+      const wt = dxu ? new Float32Array(N * C) : null; // W[target] rows
       for (let v0 = 0; v0 < V; v0 += chunk) {
         const n = Math.min(chunk, V - v0);
         const rows = w(v0, v0 + n);
-        const d = block.subarray(0, N * n);
-        matmul(x, rows, d, N, n, C, false, true, false); // recompute logits: (N, n)
-        for (let r = 0; r < N; r++) {
-          const o = r * n;
-          if (targets[r] < 0) {
-            d.fill(0, o, o + n);
-            continue;
+        wk.f32At(ow, n * C).set(rows.subarray(0, n * C));
+        wk.matmulAt(ox, ow, oL, N, n, C, false, true, false); // logits (N, n)
+        wk.run(OP.LM_SOFTMAX, N, N * n, (c) => c.set([oL, n, om, os, oacc, C, ot, v0, otl], JOB.ARGS));
+        if (dxu) {
+          wk.matmulAt(oL, ow, oacc, N, C, n, false, false, true); // acc(N,C) += P(N,n) @ W(n,C)
+          for (let r = 0; r < N; r++) {
+            const t = targets[r] - v0;
+            if (t >= 0 && t < n) wt!.set(rows.subarray(t * C, (t + 1) * C), r * C);
           }
-          for (let i = 0; i < n; i++) d[o + i] = dscale * Math.exp(d[o + i] - lse[r]); // softmax * dscale
-          const t = targets[r] - v0;
-          if (t >= 0 && t < n) d[o + t] -= dscale;
-        }
-        if (dx) matmul(d, rows, dx, N, C, n, false, false, true); // dx(N,C) += d(N,n) @ W(n,C)
-        if (dw) {
-          const g = new Float32Array(n * C);
-          matmul(d, x, g, n, C, N, true, false, false); // dW(n,C) = d^T(n,N) @ x(N,C)
-          dw(v0, v0 + n, g);
         }
       }
+      const m = wk.f32At(om, N), s = wk.f64At(os, N), tl = wk.f32At(otl, N);
+      for (let r = 0; r < N; r++) {
+        lse[r] = m[r] + Math.log(s[r]);
+        losses[r] = targets[r] < 0 ? 0 : lse[r] - tl[r];
+      }
+      if (dxu) {
+        const acc = wk.f32At(oacc, N * C);
+        for (let r = 0; r < N; r++) {
+          const o = r * C;
+          if (targets[r] < 0) { dxu.fill(0, o, o + C); continue; }
+          const inv = 1 / s[r];
+          for (let i = 0; i < C; i++) dxu[o + i] = acc[o + i] * inv - wt![o + i];
+        }
+      }
+    },
+    backward(dx, dw, x, w, targets, lse, N, C, V, chunk, dscale) {
+      if (!dx && !dw) return;
+      const cs = Math.min(chunk, V);
+      wk.reset();
+      const ox = wk.put(x, N * C), ot = wk.put(targets, N), ol = wk.put(lse, N);
+      const odx = dx ? wk.put(dx, N * C) : 0;
+      const ow = wk.alloc(4 * cs * C), oL = wk.alloc(4 * N * cs), odw = dw ? wk.alloc(4 * cs * C) : 0;
+      for (let v0 = 0; v0 < V; v0 += chunk) {
+        const n = Math.min(chunk, V - v0);
+        wk.f32At(ow, n * C).set(w(v0, v0 + n).subarray(0, n * C));
+        wk.matmulAt(ox, ow, oL, N, n, C, false, true, false); // recompute logits (N, n)
+        wk.run(OP.LM_GRAD, N, N * n, (c, f) => { c.set([oL, n, ol, ot, v0], JOB.ARGS); f[JOB.FARGS] = dscale; });
+        if (dx) wk.matmulAt(oL, ow, odx, N, C, n, false, false, true); // dx(N,C) += d(N,n) @ W(n,C)
+        if (dw) {
+          wk.matmulAt(oL, ox, odw, n, C, N, true, false, false); // dW(n,C) = d^T(n,N) @ x(N,C)
+          dw(v0, v0 + n, wk.f32At(odw, n * C));
+        }
+      }
+      if (dx) wk.take(odx, dx, N * C);
     },
   };
 }

@@ -1,28 +1,30 @@
-// A pool of matmul worker threads over one shared WebAssembly.Memory, driven synchronously: run()
-// writes a job record into shared memory, wakes the workers (Atomics.notify), runs chunks itself and
-// blocks in Atomics.wait until every chunk is done, so callers keep a synchronous matmul. Workers are
-// Node worker_threads or browser module Workers running matmul-worker.js. Not a general task queue:
-// one matmul at a time. Blocking is allowed in Node's main thread and in browser Workers (the agent
+// A pool of kernel worker threads over one shared WebAssembly.Memory, driven synchronously: run()
+// has the caller fill a job record in shared memory (which kernel, its operands, how many chunks),
+// wakes the workers (Atomics.notify), runs chunks itself and blocks in Atomics.wait until every
+// chunk is done, so kernels stay synchronous. Workers are Node worker_threads or browser module
+// Workers running kernel-worker.js. Not a general task queue: one kernel call at a time. Blocking is allowed in Node's main thread and in browser Workers (the agent
 // trains in one), not on a browser page's main thread: wasm-kernels.ts checks that before using it.
 
-/** Job record layout, i32 words (assembly/matmul-job.ts has the kernel's half; keep them in step). */
+/** Job record layout, i32 words (assembly/kernel-job.ts has the kernel's half; keep them in step). */
 export const JOB = {
-  CLAIM: 0, DONE: 1, A: 4, B: 5, C: 6, M: 7, N: 8, K: 9, LDA: 10, LDB: 11, LDC: 12, FLAGS: 13, CHUNKS: 14, UNITS: 15,
-  GEN: 16, STOP: 17, ERROR: 18, // read by matmul-worker.js
-  WORDS: 32,
+  CLAIM: 0, DONE: 1, OP: 2, A: 4, B: 5, C: 6, M: 7, N: 8, K: 9, LDA: 10, LDB: 11, LDC: 12, FLAGS: 13, CHUNKS: 14, UNITS: 15,
+  GEN: 16, STOP: 17, ERROR: 18, // read by kernel-worker.js
+  ARGS: 20, // i32 arguments of the non-matmul kernels (16 words)
+  FARGS: 36, // their f32 arguments (12 words)
+  WORDS: 48,
 } as const;
 export const JOB_BYTES = JOB.WORDS * 4;
 
-/** What one matmul needs: byte offsets into the memory, strides in elements. */
-export interface MatmulJob {
-  a: number; b: number; c: number; M: number; N: number; K: number; lda: number; ldb: number; ldc: number;
-  transA: boolean; transB: boolean; accumulate: boolean;
-  splitN: boolean; // chunks are 8-column blocks of C (else 4-row blocks)
-  chunks: number;
-}
+/** Kernel codes of the OP word (assembly/kernel-job.ts OP_*). */
+export const OP = {
+  MATMUL: 0, ATTN_FWD: 1, ATTN_BWD: 2, GELU_FWD: 3, GELU_BWD: 4, LN_FWD: 5, LN_BWD_X: 6, LN_BWD_W: 7, ADAMW: 8, LM_SOFTMAX: 9, LM_GRAD: 10,
+} as const;
+
+/** Writes one job's kernel fields (OP, operands, UNITS) into the record; the pool does the rest. */
+export type JobFill = (ctl: Int32Array, fctl: Float32Array) => void;
 
 interface JobExports {
-  matmulJob(job: number, scratch: number, gen: number): void;
+  kernelJob(job: number, scratch: number, gen: number): void;
 }
 
 // The portable part of a worker: Node's worker_threads.Worker and the browser's Worker both fit.
@@ -33,17 +35,18 @@ interface PoolWorker {
 
 const READY_TIMEOUT_MS = 15_000;
 // How long a thread polls before it sleeps: workers for the next job, the caller for the workers'
-// last chunks. Sleeping and waking through the futex costs 50 us and more per matmul (README).
+// last chunks. Sleeping and waking through the futex costs 50 us and more per kernel call (README).
 export const SPIN_MS = 0.2;
-// A chunk is 1/chunks of one matmul: seconds at worst on a slow phone. Far past that, a worker has
+// A chunk is 1/chunks of one kernel call: seconds at worst on a slow phone. Far past that, a worker has
 // died mid-chunk (killed, out of memory), and waiting longer would hang the trainer.
 const STALL_TIMEOUT_MS = 120_000;
 
 const isNode = typeof process !== 'undefined' && typeof process.versions?.node === 'string';
 
-export class MatmulPool {
+export class KernelPool {
   private gen = 0;
   private ctl: Int32Array;
+  private fctl: Float32Array;
   private failed: string | null = null;
 
   private constructor(
@@ -55,6 +58,7 @@ export class MatmulPool {
     private readonly spinMs: number,
   ) {
     this.ctl = new Int32Array(memory.buffer, job, JOB.WORDS);
+    this.fctl = new Float32Array(memory.buffer, job, JOB.WORDS);
   }
 
   /** Threads that run chunks: the workers plus the calling thread. */
@@ -67,7 +71,7 @@ export class MatmulPool {
    * packing scratch of thread i (0 = the caller). Rejects if any worker fails to start.
    */
   static async start(module: WebAssembly.Module, memory: WebAssembly.Memory, exports: JobExports, job: number,
-    scratch: (i: number) => number, workers: number, workerUrl: URL | string, spinMs = SPIN_MS): Promise<MatmulPool> {
+    scratch: (i: number) => number, workers: number, workerUrl: URL | string, spinMs = SPIN_MS): Promise<KernelPool> {
     new Int32Array(memory.buffer, job, JOB.WORDS).fill(0);
     const started: PoolWorker[] = [];
     try {
@@ -75,11 +79,11 @@ export class MatmulPool {
         const w = await spawn(workerUrl);
         started.push(w);
         await new Promise<void>((resolve, reject) => {
-          const timer = setTimeout(() => reject(new Error(`matmul worker ${i + 1} did not start within ${READY_TIMEOUT_MS} ms`)), READY_TIMEOUT_MS);
+          const timer = setTimeout(() => reject(new Error(`kernel worker ${i + 1} did not start within ${READY_TIMEOUT_MS} ms`)), READY_TIMEOUT_MS);
           onMessage(w, (msg) => {
             clearTimeout(timer);
             if (msg.type === 'ready') resolve();
-            else reject(new Error(msg.message ?? 'matmul worker failed to start'));
+            else reject(new Error(msg.message ?? 'kernel worker failed to start'));
           }, (err) => { clearTimeout(timer); reject(err); });
           w.postMessage({ module, memory, job, scratch: scratch(i + 1), spinMs });
         });
@@ -88,31 +92,33 @@ export class MatmulPool {
       for (const w of started) void w.terminate();
       throw err;
     }
-    return new MatmulPool(memory, exports, job, scratch(0), started, spinMs);
+    return new KernelPool(memory, exports, job, scratch(0), started, spinMs);
   }
 
-  /** Runs one matmul across the pool and returns when all of it is done (synchronously). */
-  run(j: MatmulJob): void {
-    if (this.failed) throw new Error(`matmul pool: ${this.failed}; this WasmKernels instance is unusable, load a new one`);
-    if (this.ctl.buffer !== this.memory.buffer) this.ctl = new Int32Array(this.memory.buffer, this.job, JOB.WORDS);
+  /**
+   * Runs one kernel call across the pool and returns when all of it is done (synchronously): fill
+   * writes the kernel's fields, the work is split into `chunks` chunks.
+   */
+  run(chunks: number, fill: JobFill): void {
+    if (this.failed) throw new Error(`kernel pool: ${this.failed}; this WasmKernels instance is unusable, load a new one`);
+    if (this.ctl.buffer !== this.memory.buffer) {
+      this.ctl = new Int32Array(this.memory.buffer, this.job, JOB.WORDS);
+      this.fctl = new Float32Array(this.memory.buffer, this.job, JOB.WORDS);
+    }
     const ctl = this.ctl;
     const gen = (this.gen = (this.gen + 1) | 0);
     const tag = (gen & 0xffff) << 16;
     // Close the claim word under the new tag first: a thread still finishing the previous job can
-    // then no longer claim a chunk while the record below is being rewritten (matmul-job.ts).
+    // then no longer claim a chunk while the record below is being rewritten (kernel-job.ts).
     Atomics.store(ctl, JOB.CLAIM, tag | 0xffff);
-    ctl[JOB.A] = j.a; ctl[JOB.B] = j.b; ctl[JOB.C] = j.c;
-    ctl[JOB.M] = j.M; ctl[JOB.N] = j.N; ctl[JOB.K] = j.K;
-    ctl[JOB.LDA] = j.lda; ctl[JOB.LDB] = j.ldb; ctl[JOB.LDC] = j.ldc;
-    ctl[JOB.FLAGS] = (j.transA ? 1 : 0) | (j.transB ? 2 : 0) | (j.accumulate ? 4 : 0) | (j.splitN ? 8 : 0);
-    ctl[JOB.CHUNKS] = j.chunks;
-    ctl[JOB.UNITS] = j.splitN ? Math.ceil(j.N / 8) : Math.ceil(j.M / 4);
+    fill(ctl, this.fctl);
+    ctl[JOB.CHUNKS] = chunks;
     Atomics.store(ctl, JOB.DONE, 0);
     Atomics.store(ctl, JOB.CLAIM, tag);
     Atomics.store(ctl, JOB.GEN, gen);
     Atomics.notify(ctl, JOB.GEN);
-    this.exports.matmulJob(this.job, this.mainScratch, gen);
-    this.waitDone(j.chunks);
+    this.exports.kernelJob(this.job, this.mainScratch, gen);
+    this.waitDone(chunks);
   }
 
   private waitDone(chunks: number): void {
@@ -125,9 +131,9 @@ export class MatmulPool {
     for (;;) {
       const done = Atomics.load(ctl, JOB.DONE);
       if (done >= chunks) return;
-      if (Atomics.load(ctl, JOB.ERROR) !== 0) this.fail('a worker failed while running a matmul chunk');
+      if (Atomics.load(ctl, JOB.ERROR) !== 0) this.fail('a worker failed while running a kernel chunk');
       if (done !== last) { last = done; since = Date.now(); }
-      else if (Date.now() - since > STALL_TIMEOUT_MS) this.fail(`no matmul chunk finished for ${STALL_TIMEOUT_MS / 1000} s (a worker died?)`);
+      else if (Date.now() - since > STALL_TIMEOUT_MS) this.fail(`no kernel chunk finished for ${STALL_TIMEOUT_MS / 1000} s (a worker died?)`);
       Atomics.wait(ctl, JOB.DONE, done, 1000);
     }
   }
@@ -135,7 +141,7 @@ export class MatmulPool {
   private fail(why: string): never {
     this.failed = why;
     this.dispose();
-    throw new Error(`matmul pool: ${why}; this WasmKernels instance is unusable, load a new one`);
+    throw new Error(`kernel pool: ${why}; this WasmKernels instance is unusable, load a new one`);
   }
 
   /** Stops the workers. The pool must not be used afterwards. */
@@ -156,7 +162,7 @@ async function spawn(url: URL | string): Promise<PoolWorker> {
     const { Worker } = await import('node:worker_threads');
     return new Worker(typeof url === 'string' && !url.startsWith('file:') ? url : new URL(url));
   }
-  return new Worker(url, { type: 'module', name: 'fleettune-matmul' });
+  return new Worker(url, { type: 'module', name: 'fleettune-kernels' });
 }
 
 function onMessage(w: PoolWorker, cb: (m: WorkerMsg) => void, onError: (e: Error) => void): void {
@@ -164,13 +170,13 @@ function onMessage(w: PoolWorker, cb: (m: WorkerMsg) => void, onError: (e: Error
     const nw = w as unknown as import('node:worker_threads').Worker;
     nw.on('message', cb);
     nw.once('error', onError);
-    nw.once('exit', (code) => onError(new Error(`matmul worker exited (code ${code}) before it was ready`)));
-    // Workers sleep in Atomics.wait between matmuls and must not keep the process alive. Only an
+    nw.once('exit', (code) => onError(new Error(`kernel worker exited (code ${code}) before it was ready`)));
+    // Workers sleep in Atomics.wait between kernel calls and must not keep the process alive. Only an
     // unref() after the listeners are attached sticks: a new 'message' listener refs the worker.
     nw.unref();
   } else {
     const bw = w as unknown as Worker;
     bw.addEventListener('message', (ev) => cb(ev.data as WorkerMsg));
-    bw.addEventListener('error', (ev) => onError(new Error(`matmul worker failed to load: ${ev.message || 'check that matmul-worker.js is served next to kernels.wasm'}`)));
+    bw.addEventListener('error', (ev) => onError(new Error(`kernel worker failed to load: ${ev.message || 'check that kernel-worker.js is served next to kernels.wasm'}`)));
   }
 }
