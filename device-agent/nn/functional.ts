@@ -11,6 +11,16 @@ function out(shape: readonly number[], needsGrad: boolean, data?: Float32Array):
   return new Tensor(shape, data, needsGrad);
 }
 
+/**
+ * Fills each row of y with the bias and returns true (so the matmul accumulates onto it: the bias
+ * add costs a row copy instead of a pass over y), or returns false when there is no bias.
+ */
+function fillRows(y: Float32Array, bias: Tensor | null, rows: number, N: number): boolean {
+  if (!bias) return false;
+  for (let r = 0; r < rows; r++) y.set(bias.data.subarray(0, N), r * N);
+  return true;
+}
+
 /** y(rows, N) = x(rows, K) @ op(w) (+ bias); w is (K, N) (Conv1D layout) or (N, K) when transW. */
 export function matmul(x: Tensor, w: Tensor, opts: { transW?: boolean; bias?: Tensor | null } = {}): Tensor {
   const transW = opts.transW ?? false;
@@ -22,8 +32,7 @@ export function matmul(x: Tensor, w: Tensor, opts: { transW?: boolean; bias?: Te
     throw new Error(`matmul: input has ${K} features but weight shape is [${w.shape.join(', ')}]${transW ? ' (transposed)' : ''}`);
   }
   const y = track(new Float32Array(rows * N));
-  kernel('matmul')(x.data, w.data, y, rows, N, K, false, transW, false);
-  if (bias) kernel('bias-add').forward(y, bias.data, rows, N);
+  kernel('matmul')(x.data, w.data, y, rows, N, K, false, transW, fillRows(y, bias, rows, N));
   const res = out([...x.shape.slice(0, -1), N], false, y);
   res.requiresGrad = tape.record('matmul', [x, w, bias], () => {
     const dy = res.grad;
@@ -221,8 +230,7 @@ export function loraLinear(x: Tensor, w: Tensor, bias: Tensor | null, A: Tensor,
     kernel('dropout').forward(xd, x.data, mask, x.size);
   }
   const y = track(new Float32Array(rows * N));
-  mm(x.data, w.data, y, rows, N, K, false, false, false); // y = x @ W
-  if (bias) kernel('bias-add').forward(y, bias.data, rows, N);
+  mm(x.data, w.data, y, rows, N, K, false, false, fillRows(y, bias, rows, N)); // y = x @ W (+ b)
   const hs = track(new Float32Array(rows * r));
   mm(xd, A.data, hs, rows, r, K, false, true, false); // h = drop(x) @ A^T: (rows, r)
   kernel('scale').forward(hs, hs, scale, hs.length); // hs = scale * h

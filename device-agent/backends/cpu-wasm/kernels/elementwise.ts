@@ -10,11 +10,13 @@ export const biasAdd: OpKernels['bias-add'] = {
     }
   },
   backward(dbias, dout, rows, cols) {
-    for (let c = 0; c < cols; c++) {
-      let s = 0;
-      for (let r = 0; r < rows; r++) s += dout[r * cols + c];
-      dbias[c] += s;
+    // row by row (a column walk strides through memory); sums in f64
+    const s = new Float64Array(cols);
+    for (let r = 0; r < rows; r++) {
+      const o = r * cols;
+      for (let c = 0; c < cols; c++) s[c] += dout[o + c];
     }
+    for (let c = 0; c < cols; c++) dbias[c] += s[c];
   },
 };
 
