@@ -3,7 +3,8 @@
 //   /agent/*                   the browser agent bundle (agent-files.ts)
 //   /artifacts/<token>/<name>  PUT uploads of trained adapters (artifact-upload.ts)
 //   /agent-ws?token=...        the agent protocol WebSocket (`ws`, upgrade handled here)
-// Each job gets its own random token; the WebSocket and the upload accept only live tokens.
+// Each job gets its own random token; the WebSocket and the upload accept only live tokens. Every
+// request and upgrade must carry an IP-literal or localhost Host header (host-check.ts).
 // Not the job logic: the runner issues tokens, waits for the agent and talks to it.
 import { randomBytes } from 'node:crypto';
 import { createServer, STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -16,6 +17,7 @@ import { serveAgentFile } from './agent-files';
 import { receiveArtifact, safeName } from './artifact-upload';
 import { FileStore, type HubFile } from './file-store';
 import { cache, sendText, setBaseHeaders } from './http-responses';
+import { hostAllowed, hostRefusal } from './host-check';
 
 export { AgentConnection, type CloseInfo, type ControllerMessageInput } from './agent-connection';
 export type { HubFile } from './file-store';
@@ -34,6 +36,8 @@ export interface HubOptions {
   maxArtifactBytes?: number;
   /** WebSocket ping period for detecting vanished devices; default 15 s, 0 = off. */
   pingIntervalMs?: number;
+  /** Host names (besides IP addresses and localhost) that requests may name in their Host header. */
+  allowedHosts?: string[];
 }
 
 interface TokenEntry {
@@ -169,10 +173,18 @@ export class Hub {
     await closed;
   }
 
+  private hostOk(req: IncomingMessage): boolean {
+    return hostAllowed(req.headers.host, (this.opts.allowedHosts ?? []).map((h) => h.toLowerCase()));
+  }
+
   private async onRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
     // The raw path, not a normalized URL: `/agent/../x` must reach the traversal check, not vanish.
     const rawPath = (req.url ?? '/').split('?')[0]!;
     const method = req.method ?? 'GET';
+    if (!this.hostOk(req)) {
+      this.log(`refused ${method} ${rawPath} from ${req.socket.remoteAddress}: Host "${req.headers.host ?? ''}"`);
+      return sendText(res, 403, hostRefusal(req.headers.host));
+    }
     try {
       if (rawPath.startsWith('/files/') || rawPath === '/agent' || rawPath.startsWith('/agent/')) {
         if (method !== 'GET' && method !== 'HEAD') {
@@ -226,6 +238,7 @@ export class Hub {
           `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
       );
     };
+    if (!this.hostOk(req)) return refuse(403, hostRefusal(req.headers.host));
     if (url.pathname !== '/agent-ws') return refuse(404, `no WebSocket at ${url.pathname}; agents connect to /agent-ws?token=...`);
     const token = url.searchParams.get('token');
     if (!token) return refuse(401, 'missing token');
