@@ -92,6 +92,8 @@ export class ControllerService {
   }
 
   static async start(opts: ControllerOptions): Promise<ControllerService> {
+    // Runs a crashed controller left 'running' become interrupted / failed (a live CLI's stay).
+    opts.store.recoverInterrupted();
     const c = new ControllerService(opts);
     await c.fleet.start();
     return c;

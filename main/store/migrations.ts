@@ -119,6 +119,16 @@ export const migrations: readonly Migration[] = [
       CREATE INDEX artifacts_by_run ON artifacts (run_id);
     `,
   },
+  {
+    version: 2,
+    name: 'owner of running suite runs and runs',
+    // "<host>#<pid>" of the controller process that set a row to running, so that a restarted
+    // controller interrupts only rows whose owner process is gone, not another live controller's.
+    sql: `
+      ALTER TABLE suite_runs ADD COLUMN owner TEXT;
+      ALTER TABLE runs ADD COLUMN owner TEXT;
+    `,
+  },
 ];
 
 /** The schema version this code writes: the last migration's number. */

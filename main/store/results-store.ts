@@ -6,6 +6,7 @@
 // (main/reports/) and not the runner's scheduling logic; it stores what it is told.
 import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { hashSuite } from './hash-suite';
@@ -89,15 +90,16 @@ export class ResultsStore {
 
   createSuiteRun(s: SuiteRunInput): string {
     const id = s.id ?? newId('suite');
-    this.stmt(`INSERT INTO suite_runs (id, suite_name, suite_hash, suite_json, started_at, status, out_dir)
-      VALUES (?, ?, ?, ?, ?, 'running', ?)`).run(id, s.suiteName, hashSuite(s.suite), JSON.stringify(s.suite ?? null), s.startedAt ?? now(), s.outDir ?? null);
+    this.stmt(`INSERT INTO suite_runs (id, suite_name, suite_hash, suite_json, started_at, status, out_dir, owner)
+      VALUES (?, ?, ?, ?, ?, 'running', ?, ?)`).run(id, s.suiteName, hashSuite(s.suite), JSON.stringify(s.suite ?? null), s.startedAt ?? now(), s.outDir ?? null, ownerTag());
     return id;
   }
 
   finishSuiteRun(id: string, status: SuiteRunStatus, finishedAt: string = now()): void {
     check('suite run status', status, suiteRunStatuses);
     const done = status === 'running' ? null : finishedAt;
-    this.mustChange(this.stmt('UPDATE suite_runs SET status = ?, finished_at = ? WHERE id = ?').run(status, done, id), 'suite run', id);
+    this.mustChange(this.stmt('UPDATE suite_runs SET status = ?, finished_at = ?, owner = CASE WHEN ? THEN ? ELSE owner END WHERE id = ?')
+      .run(status, done, status === 'running' ? 1 : 0, ownerTag(), id), 'suite run', id);
   }
 
   getSuiteRun(id: string): SuiteRunRow | undefined {
@@ -125,15 +127,26 @@ export class ResultsStore {
   }
 
   /**
-   * Call once at controller start, before any runner uses the file: suite runs still 'running' were
-   * cut off by a crash and become 'interrupted'; their 'running' runs become 'failed' with a reason.
+   * After a crash: suite runs and runs left 'running' by a controller process that no longer
+   * exists become 'interrupted' (suite runs, resumable) and 'failed' (runs, with the reason). Rows
+   * owned by a live process (another controller sharing this database: the CLI and the app) are
+   * left alone, as are rows owned by a process on another host (which cannot be checked). Rows
+   * from before owners were recorded count as orphaned.
    */
   recoverInterrupted(): { suiteRuns: number; runs: number } {
-    return this.transaction(() => ({
-      suiteRuns: this.stmt(`UPDATE suite_runs SET status = 'interrupted' WHERE status = 'running'`).run().changes,
-      runs: this.stmt(`UPDATE runs SET status = 'failed', finished_at = COALESCE(finished_at, ?),
-        error = 'interrupted: the controller stopped while this run was running' WHERE status = 'running'`).run(now()).changes,
-    }));
+    const orphaned = (owner: unknown) => !ownerAlive(owner as string | null);
+    return this.transaction(() => {
+      const suites = (this.stmt(`SELECT id, owner FROM suite_runs WHERE status = 'running'`).all() as Row[]).filter((r) => orphaned(r.owner));
+      const runs = (this.stmt(`SELECT r.id, r.owner AS owner, s.owner AS suite_owner FROM runs r LEFT JOIN suite_runs s ON s.id = r.suite_run_id
+        WHERE r.status = 'running'`).all() as Row[]).filter((r) => orphaned(r.owner ?? r.suite_owner));
+      const t = now();
+      for (const r of suites) this.stmt(`UPDATE suite_runs SET status = 'interrupted' WHERE id = ?`).run(r.id);
+      for (const r of runs) {
+        this.stmt(`UPDATE runs SET status = 'failed', finished_at = COALESCE(finished_at, ?),
+          error = 'interrupted: the controller stopped while this run was running' WHERE id = ?`).run(t, r.id);
+      }
+      return { suiteRuns: suites.length, runs: runs.length };
+    });
   }
 
   // ---- runs ----
@@ -145,8 +158,9 @@ export class ResultsStore {
     if (r.deviceId && !this.getDevice(r.deviceId)) throw new Error(`unknown device "${r.deviceId}": call upsertDevice before creating its runs`);
     if (r.suiteRunId && !this.getSuiteRun(r.suiteRunId)) throw new Error(`unknown suite run "${r.suiteRunId}": create it with createSuiteRun first`);
     const id = r.id ?? newId('run');
-    this.stmt(`INSERT INTO runs (id, suite_run_id, job_key, device_id, kind, impl, status, attempt, name, source, created_at, job_json, conditions_json)
-      VALUES (@id, @suiteRunId, @jobKey, @deviceId, @kind, @impl, @status, @attempt, @name, @source, @createdAt, @job, @conditions)`).run({
+    this.stmt(`INSERT INTO runs (id, suite_run_id, job_key, device_id, kind, impl, status, attempt, name, source, created_at, job_json, conditions_json, owner)
+      VALUES (@id, @suiteRunId, @jobKey, @deviceId, @kind, @impl, @status, @attempt, @name, @source, @createdAt, @job, @conditions, @owner)`).run({
+      owner: ownerTag(),
       id, suiteRunId: r.suiteRunId ?? null, jobKey: r.jobKey ?? null, deviceId: r.deviceId ?? null, kind: r.kind, impl: r.impl,
       status: r.status ?? 'queued', attempt: r.attempt ?? 1, name: r.name ?? null, source: r.source ?? null, createdAt: now(),
       job: r.job === undefined ? null : JSON.stringify(r.job), conditions: JSON.stringify(r.conditions ?? {}),
@@ -166,9 +180,10 @@ export class ResultsStore {
         started_at = COALESCE(@startedAt, CASE WHEN @status = 'running' THEN COALESCE(started_at, @t) ELSE started_at END),
         finished_at = COALESCE(@finishedAt, CASE WHEN @final THEN @t WHEN @status IN ('queued', 'running') THEN NULL ELSE finished_at END),
         error = CASE WHEN @hasError THEN @error WHEN @status IN ('queued', 'running', 'done') THEN NULL ELSE error END,
-        attempt = COALESCE(@attempt, attempt)
+        attempt = COALESCE(@attempt, attempt),
+        owner = CASE WHEN @status = 'running' THEN @owner ELSE owner END
       WHERE id = @id`).run({
-      id, status, t, final: final ? 1 : 0, startedAt: opts.startedAt ?? null, finishedAt: opts.finishedAt ?? null,
+      id, status, t, final: final ? 1 : 0, owner: ownerTag(), startedAt: opts.startedAt ?? null, finishedAt: opts.finishedAt ?? null,
       hasError: opts.error !== undefined ? 1 : 0, error: opts.error ?? null, attempt: opts.attempt ?? null,
     }), 'run', id);
   }
@@ -352,6 +367,24 @@ function toDevice(r: Row): DeviceRow {
     id: r.id as string, transport: r.transport as string, model: str(r.model), os: str(r.os), osVersion: str(r.os_version),
     browser: str(r.browser), info: parseJson(r.info_json, {}) as Record<string, unknown>, firstSeen: r.first_seen as string, lastSeen: r.last_seen as string,
   };
+}
+
+/** This process as the owner of rows it sets running: "<host>#<pid>". */
+export function ownerTag(): string {
+  return `${os.hostname()}#${process.pid}`;
+}
+
+/** Whether the owner process of a row still runs: unknown for other hosts (true), false for none. */
+export function ownerAlive(owner: string | null): boolean {
+  const m = owner ? /^(.*)#(\d+)$/.exec(owner) : null;
+  if (!m) return false;
+  if (m[1] !== os.hostname()) return true;
+  try {
+    process.kill(Number(m[2]), 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM'; // exists, owned by another user
+  }
 }
 
 function toSuiteRun(r: Row): SuiteRunRow {

@@ -3,6 +3,7 @@
 // PyTorch-format JSONL log is imported, and the run's series, a comparison against the import and
 // an export come out right. The queue's ordering (one suite per device at a time) and the suite
 // validation paths are checked with a stand-in runner.
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -159,6 +160,31 @@ describe('the suite queue', () => {
     await c.idle();
     expect(c.queue().map((e) => [e.suiteName, e.status])).toEqual([['a', 'done'], ['b', 'done'], ['c', 'cancelled']]);
     expect(a.id).not.toBe(b.id);
+    await c.close();
+    store.close();
+  });
+});
+
+describe('ControllerService start', () => {
+  it("interrupts what a crashed controller left running, but not a live one's runs", async () => {
+    const file = path.join(dir, 'recover.db');
+    // a controller (a child process) creates a running suite run and dies without finishing it
+    const child = spawnSync(process.execPath, ['--import', 'tsx', '-e', `
+      const { ResultsStore } = await import(${JSON.stringify(path.join(repoRoot, 'main/store/results-store.ts'))});
+      const s = ResultsStore.open(${JSON.stringify(file)});
+      const id = s.createSuiteRun({ suiteName: 'crashed', suite: {} });
+      s.createRun({ suiteRunId: id, kind: 'device', impl: 'fleettune', status: 'running' });
+      s.close();`], { cwd: repoRoot, encoding: 'utf8' });
+    expect(child.status, child.stderr).toBe(0);
+    const store = ResultsStore.open(file);
+    const live = store.createSuiteRun({ suiteName: 'live', suite: {} }); // this process: alive
+    const c = await ControllerService.start({
+      store, outRoot: path.join(dir, 'r'), cacheDir: dir, suiteFolders: { builtin: path.join(repoRoot, 'benchmarks/suites'), user: dir }, providers: [],
+    });
+    const crashed = store.findResumableSuiteRun('crashed');
+    expect(crashed?.status).toBe('interrupted');
+    expect(store.listRuns({ suiteRunId: crashed!.id })[0]).toMatchObject({ status: 'failed', error: expect.stringMatching(/interrupted/) });
+    expect(store.getSuiteRun(live)?.status).toBe('running');
     await c.close();
     store.close();
   });

@@ -1,6 +1,8 @@
 // The ResultsStore API against an in-memory database: devices, suite runs and resume lookup, runs
 // and their status/conditions/summary, every series (steps, evals, memory, power, artifacts),
 // filters, retries (deleteRunData), crash recovery, and the errors that name what to do next.
+import { spawnSync } from 'node:child_process';
+import os from 'node:os';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { hashSuite } from '../../../main/store/hash-suite';
 import { ResultsStore } from '../../../main/store/results-store';
@@ -166,14 +168,44 @@ describe('series', () => {
 });
 
 describe('recoverInterrupted', () => {
-  it('marks running suite runs interrupted and running runs failed, leaves the rest', () => {
+  // a pid that existed a moment ago and has exited: the owner of a controller that crashed
+  const deadOwner = () => `${os.hostname()}#${spawnSync(process.execPath, ['-e', '0']).pid}`;
+  const setOwner = (table: 'runs' | 'suite_runs', id: string, owner: string | null) =>
+    (store as unknown as { db: { prepare(sql: string): { run(...a: unknown[]): void } } }).db.prepare(`UPDATE ${table} SET owner = ? WHERE id = ?`).run(owner, id);
+
+  it('marks suite runs and runs of a controller that is gone interrupted / failed, leaves the rest', () => {
     const s = store.createSuiteRun({ suiteName: 's', suite: {} });
     const a = store.createRun({ kind: 'device', impl: 'fleettune', suiteRunId: s, status: 'running' });
     const b = store.createRun({ kind: 'device', impl: 'fleettune', suiteRunId: s, status: 'done' });
+    const dead = deadOwner();
+    setOwner('suite_runs', s, dead);
+    setOwner('runs', a, dead);
     expect(store.recoverInterrupted()).toEqual({ suiteRuns: 1, runs: 1 });
     expect(store.getSuiteRun(s)?.status).toBe('interrupted');
     expect(store.findResumableSuiteRun('s')?.id).toBe(s);
     expect(store.getRun(a)?.status).toBe('failed');
     expect(store.getRun(b)?.status).toBe('done');
+  });
+
+  it("leaves a live controller's running rows alone (the CLI and the app may share the database)", () => {
+    const s = store.createSuiteRun({ suiteName: 's', suite: {} });
+    const a = store.createRun({ kind: 'device', impl: 'fleettune', suiteRunId: s, status: 'queued' });
+    store.setRunStatus(a, 'running');
+    expect(store.recoverInterrupted()).toEqual({ suiteRuns: 0, runs: 0 });
+    expect(store.getRun(a)?.status).toBe('running');
+    // another host's rows cannot be checked: left alone; rows without an owner (older databases) are orphans
+    setOwner('suite_runs', s, 'some-other-host#1');
+    setOwner('runs', a, 'some-other-host#1');
+    expect(store.recoverInterrupted()).toEqual({ suiteRuns: 0, runs: 0 });
+    setOwner('suite_runs', s, null);
+    setOwner('runs', a, null);
+    expect(store.recoverInterrupted()).toEqual({ suiteRuns: 1, runs: 1 });
+  });
+
+  it('a resumed suite run belongs to the controller that resumed it', () => {
+    const s = store.createSuiteRun({ suiteName: 's', suite: {} });
+    setOwner('suite_runs', s, deadOwner());
+    store.finishSuiteRun(s, 'running');
+    expect(store.recoverInterrupted()).toEqual({ suiteRuns: 0, runs: 0 });
   });
 });
