@@ -13,6 +13,12 @@ export interface Param {
   kind: ParamKind;
 }
 
+/** Something that stores parameters as they are produced, piece by piece (a parameter sharder). */
+export interface ParamSink {
+  /** `fill(out, offset)` writes the values at elements offset..offset+out.length, in order. */
+  adoptFrom(p: Param, fill: (out: Float32Array, offset: number) => void): void;
+}
+
 export class ParameterTable {
   readonly entries: Param[] = [];
   private readonly byName = new Map<string, Param>();
@@ -56,9 +62,9 @@ export class ParameterTable {
     return this.entries.filter(filter).reduce((n, p) => n + p.tensor.size, 0);
   }
 
-  /** Set every gradient to zero (gradients stay allocated for reuse). */
+  /** Set every gradient to zero (gradients stay allocated for reuse; sharded ones are dropped). */
   zeroGrad(): void {
-    for (const p of this.entries) p.tensor.grad?.fill(0);
+    for (const p of this.entries) p.tensor.zeroGrad();
   }
 }
 

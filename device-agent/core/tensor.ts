@@ -20,6 +20,15 @@ export function sizeOf(shape: Shape): number {
 export interface Residency {
   fetch(t: Tensor): Float32Array;
   touch(t: Tensor): void;
+  /** The values were changed in memory (mutableData()): write them back before dropping them. */
+  markDirty?(t: Tensor): void;
+  /**
+   * A residency that keeps gradients too (a sharded trainable parameter): the gradient, or null if
+   * there is none yet; `write` creates a zero one when there is none and marks it changed.
+   */
+  grad?(t: Tensor, write: boolean): Float32Array | null;
+  /** Set the gradient to zero without reading or writing its values. */
+  zeroGrad?(t: Tensor): void;
 }
 
 /** A lazy tensor's buffer is allocated (zeroed) on first access, so a sharded model never exists whole. */
@@ -34,7 +43,7 @@ export class Tensor {
   private buffer: Float32Array | null;
   /** Where the values live while evicted (a parameter sharder); null for ordinary tensors. */
   residency: Residency | null = null;
-  grad: Float32Array | null = null;
+  private gradBuffer: Float32Array | null = null;
   requiresGrad: boolean;
   /**
    * Row access for a (V, C) tensor whose rows may live outside `data` (a parameter sharded in row
@@ -67,6 +76,28 @@ export class Tensor {
     this.buffer = d;
   }
 
+  /**
+   * The values, for writing (an optimizer step, a checkpoint load): a sharded tensor is marked
+   * changed, so its sharder writes it back before dropping it. Reading through `data` marks nothing.
+   */
+  mutableData(): Float32Array {
+    const d = this.data;
+    this.residency?.markDirty?.(this);
+    return d;
+  }
+
+  /** The gradient, or null when none was ever made; a sharded parameter's comes from its sharder. */
+  get grad(): Float32Array | null {
+    if (this.gradBuffer === null && this.residency?.grad) return this.residency.grad(this, false);
+    return this.gradBuffer;
+  }
+
+  set grad(g: Float32Array | null) {
+    if (this.residency?.grad) throw new Error('the gradient of a sharded parameter is kept by its sharder; use ensureGrad() / zeroGrad()');
+    if (g && g.length !== this.size) throw new Error(`gradient has ${g.length} elements but shape [${this.shape.join(', ')}] needs ${this.size}`);
+    this.gradBuffer = g;
+  }
+
   /** Whether the values are in memory now. */
   get resident(): boolean {
     return this.buffer !== null;
@@ -82,10 +113,17 @@ export class Tensor {
     return new Tensor(shape, undefined, requiresGrad, lazy);
   }
 
-  /** The gradient buffer, allocated (zeroed) on first use. */
+  /** The gradient buffer for accumulating into, allocated (zeroed) on first use. */
   ensureGrad(): Float32Array {
-    if (!this.grad) this.grad = track(new Float32Array(this.size));
-    return this.grad;
+    if (this.residency?.grad) return this.residency.grad(this, true)!;
+    if (!this.gradBuffer) this.gradBuffer = track(new Float32Array(this.size));
+    return this.gradBuffer;
+  }
+
+  /** Zero the gradient (kept allocated; a sharded one is dropped and reads as zeros). */
+  zeroGrad(): void {
+    if (this.residency?.zeroGrad) this.residency.zeroGrad(this);
+    else this.gradBuffer?.fill(0);
   }
 
   /** Last dimension and the product of the others: the (rows, cols) view kernels work on. */
