@@ -4,31 +4,43 @@
 // train identically. Not I/O: callers load files (fs, or fetch from the hub).
 import { Rng } from './core/rng.js';
 import type { ShardingSpec, TrainSpec } from './protocol.js';
-import { ParameterSharder } from './memory/parameter-sharder.js';
+import { ParameterSharder, type ShardingConfig } from './memory/parameter-sharder.js';
 import { MemoryShardStore, type ShardStore } from './memory/shard-store.js';
 import type { Param } from './core/parameter-table.js';
 import { LM_HEAD_CHUNK } from './nn/functional.js';
 import { gpt2NameFromHf, gpt2Parameters, gpt2Trainable, initGpt2, type Gpt2, type Gpt2Config } from './models/gpt2.js';
-import { loadWeights } from './io/weights.js';
+import { loadWeightsFrom } from './io/weights.js';
+import { bytesSource, type ByteSource } from './io/byte-source.js';
 import { addLora } from './nn/lora.js';
 import type { TextDataset } from './text/text-dataset.js';
 import { defaultTrainConfig, validateTrainConfig, type Trainable, type TrainConfig } from './train.js';
 
-/** Where a model's weights come from: seeded random init, or the bytes of a Hugging Face safetensors file. */
-export type Gpt2Weights = { kind: 'random'; seed: number } | { kind: 'safetensors'; bytes: Uint8Array; source: string };
+/**
+ * Where a model's weights come from: seeded random init, or a Hugging Face safetensors file, as
+ * bytes or as a random-access source (a file read tensor by tensor, never whole).
+ */
+export type Gpt2Weights =
+  | { kind: 'random'; seed: number }
+  | { kind: 'safetensors'; bytes: Uint8Array; source: string }
+  | { kind: 'safetensors-source'; src: ByteSource; source: string };
 
 /**
  * Build a frozen GPT-2 (the CLI and the agent runtime share this). With `shardWith`, the table is
  * lazy and each tensor goes to the sharder right after it is initialised or loaded, so the whole
- * model never sits in memory at once.
+ * model never sits in memory at once; a file source is then read one tensor at a time into it.
  */
 export async function buildGpt2(config: Gpt2Config, weights: Gpt2Weights, shardWith?: (params: Param[]) => Promise<ParameterSharder>): Promise<{ model: Gpt2; sharder: ParameterSharder | null }> {
   const params = gpt2Parameters(config, shardWith !== undefined);
   const sharder = shardWith ? await shardWith(params.entries) : null;
   if (weights.kind === 'random') initGpt2(params, config, weights.seed, sharder ?? undefined);
-  else loadWeights(params, weights.bytes, weights.source, gpt2NameFromHf, undefined, sharder ? (p) => sharder.adopt(p) : undefined);
+  else {
+    const src = weights.kind === 'safetensors' ? bytesSource(weights.bytes, weights.source) : weights.src;
+    await loadWeightsFrom(params, src, weights.source, gpt2NameFromHf, { sink: sharder ?? undefined });
+  }
   params.setTrainable(() => false);
-  return { model: { config, params, lora: null }, sharder };
+  const model: Gpt2 = { config, params, lora: null };
+  if (sharder) model.prefetch = (next, now, backward) => sharder.prefetch(next, now, backward);
+  return { model, sharder };
 }
 
 export interface PreparedRun {
@@ -55,20 +67,29 @@ export function trainConfigFromSpec(spec: TrainSpec): TrainConfig {
 /** Opens the shard store for a run: the caller picks the kind its runtime supports. */
 export type OpenShardStore = (spec: ShardingSpec, keys: string[]) => Promise<ShardStore>;
 
-/** The sharder a job asks for (check its budget against `params` first); its store comes from the runtime. */
-export async function openSharder(spec: TrainSpec, params: Param[], openStore?: OpenShardStore): Promise<ParameterSharder> {
+/** The sharding settings of a job: with full fine-tuning every base weight trains. */
+export function shardingConfig(spec: Pick<TrainSpec, 'mode' | 'sharding'>): ShardingConfig {
   if (!spec.sharding?.enabled) throw new Error('openSharder: the job has sharding off');
-  if (spec.mode === 'full') throw new Error('sharding keeps trainable parameters resident, so it needs LoRA: drop --full_ft or --shard_enable');
+  const full = spec.mode === 'full';
+  // fp16 storage applies to frozen weights only: a trainable weight (and its gradient and moments)
+  // would be rounded at every write-back, so with full fine-tuning nothing is stored fp16
+  return { budgetBytes: spec.sharding.budgetMb * 2 ** 20, fp16: spec.sharding.fp16, rowChunk: LM_HEAD_CHUNK, chunkAboveBytes: 16 * 2 ** 20, trains: () => full };
+}
+
+/** The sharder a job asks for (check its budget against `params` first); its store comes from the runtime. */
+export async function openSharder(spec: Pick<TrainSpec, 'mode' | 'sharding'>, params: Param[], openStore?: OpenShardStore): Promise<ParameterSharder> {
+  const config = shardingConfig(spec);
   if (!openStore) throw new Error('this runtime has no shard store; turn sharding off');
-  const config = { budgetBytes: spec.sharding.budgetMb * 2 ** 20, fp16: spec.sharding.fp16, rowChunk: LM_HEAD_CHUNK, chunkAboveBytes: 16 * 2 ** 20 };
   const probe = new ParameterSharder(new MemoryShardStore(), config);
   probe.check(params); // refuse a too-small budget before creating any files
-  return new ParameterSharder(await openStore(spec.sharding, ParameterSharder.plan(params, config)), config);
+  return new ParameterSharder(await openStore(spec.sharding!, ParameterSharder.plan(params, config)), config);
 }
 
 export async function prepareRun(model: Gpt2, spec: TrainSpec, trainSet: TextDataset, valid: TextDataset | null, opts: { openStore?: OpenShardStore; sharder?: ParameterSharder | null } = {}): Promise<PreparedRun> {
   if (spec.seqLen > model.config.nPositions) throw new Error(`--seq_len ${spec.seqLen} exceeds the model's ${model.config.nPositions} positions`);
-  if (spec.sharding?.enabled && spec.mode === 'full') throw new Error('sharding keeps trainable parameters resident, so it needs LoRA: drop --full_ft or --shard_enable');
+  if (opts.sharder && spec.mode === 'full' && model.params.entries.some((p) => !opts.sharder!.trains(p.tensor))) {
+    throw new Error('the model was sharded for LoRA (its weights stored as frozen); build it with the full fine-tuning job\'s sharding settings (openSharder with mode "full")');
+  }
   if (spec.mode === 'full') model.params.setTrainable(() => true);
   else {
     if (!spec.lora) throw new Error('LoRA mode needs a lora block (r, alpha, dropout, targets)');
@@ -78,9 +99,13 @@ export async function prepareRun(model: Gpt2, spec: TrainSpec, trainSet: TextDat
   model.recompute = spec.recompute ?? spec.sharding?.enabled ?? false;
   let sharder = opts.sharder ?? null;
   if (spec.sharding?.enabled && !sharder) {
-    // the model was built whole: move its frozen weights out now (a lazily built one was sharded while initialised)
-    sharder = await openSharder(spec, model.params.entries.filter((p) => !p.tensor.requiresGrad), opts.openStore);
-    sharder.shard(model.params.entries.filter((p) => !p.tensor.requiresGrad));
+    // the model was built whole: move its weights out now (a lazily built one was sharded while initialised);
+    // LoRA adapters stay resident, base weights go (trainable ones too, with full fine-tuning)
+    const base = model.params.entries.filter((p) => p.kind !== 'lora_A' && p.kind !== 'lora_B');
+    sharder = await openSharder(spec, base, opts.openStore);
+    sharder.shard(base);
+    const s = sharder;
+    model.prefetch = (next, now, backward) => s.prefetch(next, now, backward);
   }
   const batches = trainSet.batches(spec.batchSize, new Rng(spec.seed));
   return {

@@ -7,7 +7,7 @@ import type { ParameterTable } from './core/parameter-table.js';
 import type { Tensor } from './core/tensor.js';
 import * as F from './nn/functional.js';
 import { AdamW, defaultAdamW, type AdamWConfig } from './optim/adamw.js';
-import { clipGradNorm } from './optim/clip-grad-norm.js';
+import { clipScale, gradNorm as globalGradNorm } from './optim/clip-grad-norm.js';
 import { learningRate, validateSchedule, type ScheduleKind } from './optim/lr-schedule.js';
 import type { EvalRecord, LogRecord, StepRecord } from './run-log.js';
 
@@ -114,9 +114,9 @@ export async function train(model: Trainable, cfg: TrainConfig, io: TrainIo, res
       lossSum += loss.item();
       tape.backward(F.scale(loss, 1 / gradAccum)); // backward of loss / accum, so gradients average
     }
-    const gradNorm = clipGradNorm(model.params, cfg.clipGradNorm); // global norm before clipping
+    const gradNorm = globalGradNorm(model.params); // global norm before clipping
     const lr = learningRate(s, schedule); // warmup then decay
-    optimizer.step(lr); // AdamW update
+    optimizer.step(lr, clipScale(gradNorm, cfg.clipGradNorm)); // AdamW update of the clipped gradients
     const ms = performance.now() - t0;
     totalMs += ms;
     finalLoss = lossSum / gradAccum;

@@ -1,219 +1,335 @@
-// ParameterSharder: keeps the frozen parameters of the table on a ShardStore and only a budget's
-// worth of them in memory, fetching each on first use and evicting the least recently used one
-// when the budget would be exceeded. Evicted tensors really drop their buffers (unlike the C++
-// original, whose evicted weights stayed referenced), so the OS-measured RSS follows the budget.
-// Embedding-sized matrices are stored in row chunks (the LM head and the lookup read rows).
-// Not an allocator: activations are bounded by recomputation (nn/checkpoint.ts), not here.
-import type { Param, ParameterTable } from '../core/parameter-table.js';
+// ParameterSharder: keeps the parameters of the table on a ShardStore and only a budget's worth of
+// them in memory (unit-cache.ts: LRU, write-back of changed units, read-ahead inside the budget).
+// Evicted tensors really drop their buffers (unlike the C++ original, whose evicted weights stayed
+// referenced), so the OS-measured RSS follows the budget. Frozen embedding-sized matrices are stored
+// in row chunks (the LM head and the lookup read rows). Trainable parameters (full fine-tuning) are
+// stored whole and fp32, and their gradients and AdamW moments are sharded too: a gradient is a unit
+// created on first accumulation, the moments are units in chunks the optimizer walks through.
+// Not an allocator: activations are bounded by recomputation (tape.checkpoint), not here.
+import type { Param } from '../core/parameter-table.js';
 import type { Residency, Tensor } from '../core/tensor.js';
-import { decodeValues, encodeValues, type ShardStore } from './shard-store.js';
+import type { MomentStore } from '../optim/adamw.js';
 import { noteGarbage } from '../core/memory-tracker.js';
+import type { ShardStore } from './shard-store.js';
+import { newUnit, UnitCache, type ShardStats, type Unit } from './unit-cache.js';
+
+export type { ShardStats } from './unit-cache.js';
 
 export interface ShardingConfig {
   budgetBytes: number;
-  /** Store values as fp16 (half the I/O; rounding error measured by the memory benchmark). */
+  /** Store frozen values as fp16 (half the I/O; rounding error measured by the memory benchmark). Trainable ones stay fp32. */
   fp16: boolean;
   /** Rows per chunk for row-chunked parameters (the LM head's vocabulary chunk). */
   rowChunk: number;
-  /** Parameters above this many bytes that are (V, C) embeddings are stored in row chunks. */
+  /** Frozen parameters above this many bytes that are (V, C) embeddings are stored in row chunks. */
   chunkAboveBytes: number;
+  /** Which parameters will train (full fine-tuning); default: those with requiresGrad when adopted. */
+  trains?: (p: Param) => boolean;
+  /** Elements per AdamW moment chunk (default 1M: 4 MB each for m and v). */
+  momentChunk?: number;
+  /** Read the next block ahead while this one computes, where the store can (default true). */
+  prefetch?: boolean;
 }
 
-export interface ShardStats {
-  budgetBytes: number;
-  residentBytes: number;
-  peakResidentBytes: number;
-  reads: number;
-  writes: number;
-  readBytes: number;
-  evictions: number;
-}
-
-interface Unit {
-  key: string;
+interface Entry {
+  name: string;
   tensor: Tensor;
-  /** Row range for chunk units; whole tensor otherwise. */
-  rows: [number, number] | null;
-  count: number;
-  buffer: Float32Array | null;
+  trains: boolean;
+  /** The values: one unit, or row chunks (frozen embeddings). */
+  whole: Unit | null;
+  chunks: { unit: Unit; v0: number; v1: number }[] | null;
+  grad: Unit | null;
+  moments: { m: Unit; v: Unit; offset: number }[] | null;
 }
 
-export class ParameterSharder implements Residency {
-  private readonly units = new Map<string, Unit>();
-  private readonly whole = new Map<Tensor, Unit>();
-  private readonly chunks = new Map<Tensor, Unit[]>();
-  /** Resident units in least-recently-used-first order (Map keeps insertion order). */
-  private readonly lru = new Map<Unit, true>();
-  private readonly stats: ShardStats;
+const DEFAULT_MOMENT_CHUNK = 1 << 20;
+/** Row reads up to this size are served without loading their chunk (token lookups: one row each). */
+const RANGE_READ_MAX_BYTES = 64 * 1024;
+const mb = (bytes: number) => (bytes / 2 ** 20).toFixed(1);
 
-  constructor(private readonly store: ShardStore, private readonly config: ShardingConfig) {
-    this.stats = { budgetBytes: config.budgetBytes, residentBytes: 0, peakResidentBytes: 0, reads: 0, writes: 0, readBytes: 0, evictions: 0 };
+export class ParameterSharder implements Residency, MomentStore {
+  private readonly entries = new Map<Tensor, Entry>();
+  private readonly cache: UnitCache;
+  private readonly momentChunk: number;
+
+  constructor(store: ShardStore, private readonly config: ShardingConfig) {
+    this.cache = new UnitCache(store, config.budgetBytes, config.prefetch ?? true);
+    this.momentChunk = config.momentChunk ?? DEFAULT_MOMENT_CHUNK;
+  }
+
+  private static trains(p: Param, config: ShardingConfig): boolean {
+    return config.trains?.(p) ?? p.tensor.requiresGrad;
+  }
+
+  private static chunked(p: Param, config: ShardingConfig): boolean {
+    const [V, C] = p.tensor.shape;
+    return !ParameterSharder.trains(p, config) && p.tensor.shape.length === 2 && p.kind === 'embedding' && V * C * 4 > config.chunkAboveBytes;
+  }
+
+  private static rowRanges(p: Param, config: ShardingConfig): [number, number][] {
+    const V = p.tensor.shape[0];
+    return Array.from({ length: Math.ceil(V / config.rowChunk) }, (_, i) => [i * config.rowChunk, Math.min(V, (i + 1) * config.rowChunk)]);
+  }
+
+  private static momentRanges(size: number, chunk: number): [number, number][] {
+    return Array.from({ length: Math.max(1, Math.ceil(size / chunk)) }, (_, i) => [i * chunk, Math.min(size, (i + 1) * chunk)]);
   }
 
   /** Keys the store will be asked for (the OPFS store opens its files up front). */
   static plan(params: Param[], config: ShardingConfig): string[] {
     return params.flatMap((p) => {
-      const [V, C] = p.tensor.shape;
-      if (p.tensor.shape.length === 2 && p.kind === 'embedding' && V * C * 4 > config.chunkAboveBytes) {
-        return Array.from({ length: Math.ceil(V / config.rowChunk) }, (_, i) => `${p.name}#${i}`);
-      }
-      return [p.name];
+      if (ParameterSharder.chunked(p, config)) return ParameterSharder.rowRanges(p, config).map((_, i) => `${p.name}#${i}`);
+      if (!ParameterSharder.trains(p, config)) return [p.name];
+      const moments = ParameterSharder.momentRanges(p.tensor.size, config.momentChunk ?? DEFAULT_MOMENT_CHUNK);
+      return [p.name, `${p.name}@grad`, ...moments.flatMap((_, k) => [`${p.name}@m#${k}`, `${p.name}@v#${k}`])];
     });
   }
 
   /**
    * Move the given parameters to the store and release their buffers. Fails, before anything is
-   * moved, if the budget cannot hold the largest units one operation needs at once.
+   * moved, if the budget cannot hold what one operation needs at once.
    */
   shard(params: Param[]): void {
     this.check(params);
     for (const p of params) this.adopt(p);
   }
 
-  /** The budget check alone, for callers that adopt parameters one by one as they are initialised. */
+  /**
+   * The budget check alone, for callers that adopt parameters one by one as they are initialised.
+   * One op reads at most two weight units (a matmul's weight and bias, the embedding's two tables)
+   * and, training, accumulates into at most two gradients; an AdamW update holds a parameter, its
+   * gradient and one chunk each of m and v. So the minimum is the two largest weight units, plus the
+   * two largest gradients and the largest moment chunk pair when something trains.
+   */
   check(params: Param[]): void {
-    const sizes: number[] = [];
+    const weights: number[] = [];
+    const grads: number[] = [];
+    let moment = 0;
     for (const p of params) {
-      if (p.tensor.requiresGrad) throw new Error(`parameter "${p.name}" trains: sharding keeps trainable parameters resident (sharding with --full_ft is not supported)`);
-      const [V, C] = p.tensor.shape;
-      if (this.isChunked(p)) for (let v0 = 0; v0 < V; v0 += this.config.rowChunk) sizes.push((Math.min(V, v0 + this.config.rowChunk) - v0) * C * 4);
-      else sizes.push(p.tensor.size * 4);
+      if (ParameterSharder.chunked(p, this.config)) for (const [v0, v1] of ParameterSharder.rowRanges(p, this.config)) weights.push((v1 - v0) * p.tensor.shape[1] * 4);
+      else weights.push(p.tensor.size * 4);
+      if (ParameterSharder.trains(p, this.config)) {
+        grads.push(p.tensor.size * 4);
+        moment = Math.max(moment, 2 * Math.min(p.tensor.size, this.momentChunk) * 4);
+      }
     }
-    sizes.sort((a, b) => b - a);
-    const minimum = (sizes[0] ?? 0) + (sizes[1] ?? 0);
+    const top2 = (xs: number[]) => [...xs].sort((a, b) => b - a).slice(0, 2);
+    const [w1 = 0, w2 = 0] = top2(weights);
+    const [g1 = 0, g2 = 0] = top2(grads);
+    const minimum = w1 + w2 + g1 + g2 + moment;
     if (this.config.budgetBytes < minimum) {
-      throw new Error(`--shard_budget_mb ${(this.config.budgetBytes / 2 ** 20).toFixed(0)} is too small: one step needs at least ${Math.ceil(minimum / 2 ** 20)} MB resident (the two largest weight blocks, ${(sizes[0] / 2 ** 20).toFixed(1)} + ${(sizes[1] / 2 ** 20).toFixed(1)} MB); raise the budget`);
+      const parts = [`the two largest weight blocks, ${mb(w1)} + ${mb(w2)} MB`];
+      if (grads.length) parts.push(`their gradients, ${mb(g1)} + ${mb(g2)} MB`, `one AdamW moment chunk pair, ${mb(moment)} MB`);
+      throw new Error(`--shard_budget_mb ${Number((this.config.budgetBytes / 2 ** 20).toFixed(2))} is too small: one step needs at least ${Math.ceil((minimum / 2 ** 20) * 10) / 10} MB resident (${parts.join('; ')}); raise the budget`);
     }
   }
 
-  private isChunked(p: Param): boolean {
-    const [V, C] = p.tensor.shape;
-    return p.tensor.shape.length === 2 && p.kind === 'embedding' && V * C * 4 > this.config.chunkAboveBytes;
+  private entryFor(p: Param): Entry {
+    if (this.entries.has(p.tensor)) throw new Error(`parameter "${p.name}" is already sharded`);
+    const t = p.tensor;
+    const trains = ParameterSharder.trains(p, this.config);
+    const e: Entry = { name: p.name, tensor: t, trains, whole: null, chunks: null, grad: null, moments: null };
+    if (ParameterSharder.chunked(p, this.config)) {
+      e.chunks = ParameterSharder.rowRanges(p, this.config).map(([v0, v1], i) => ({ unit: newUnit(`${p.name}#${i}`, (v1 - v0) * t.shape[1], this.config.fp16, false), v0, v1 }));
+    } else {
+      e.whole = newUnit(p.name, t.size, this.config.fp16 && !trains, false);
+      e.whole.onEvict = () => t.release();
+    }
+    return e;
+  }
+
+  private attach(e: Entry): void {
+    const t = e.tensor;
+    this.entries.set(t, e);
+    t.residency = this;
+    if (e.chunks) t.rowSource = (v0, v1) => this.rows(e, v0, v1);
+    if (t.resident) t.release();
   }
 
   /**
-   * Store a frozen parameter produced piece by piece: `fill(out, offset)` writes the values at element
+   * Store a parameter produced piece by piece: `fill(out, offset)` writes the values at element
    * `offset..offset+out.length`, in order. Row-chunked parameters are produced one chunk at a time,
    * so a 150 MB embedding never exists whole; the others are filled whole and adopted.
    */
   adoptFrom(p: Param, fill: (out: Float32Array, offset: number) => void): void {
-    if (!this.isChunked(p)) {
+    if (!ParameterSharder.chunked(p, this.config)) {
       fill(p.tensor.data, 0);
       return this.adopt(p);
     }
-    const t = p.tensor;
-    const [V, C] = t.shape;
-    const chunks: Unit[] = [];
-    for (let i = 0, v0 = 0; v0 < V; i++, v0 += this.config.rowChunk) {
-      const v1 = Math.min(V, v0 + this.config.rowChunk);
-      const values = new Float32Array((v1 - v0) * C);
-      fill(values, v0 * C);
-      chunks.push(this.writeUnit(`${p.name}#${i}`, t, [v0, v1], values));
+    const e = this.entryFor(p);
+    const C = p.tensor.shape[1];
+    for (const c of e.chunks!) {
+      const values = new Float32Array((c.v1 - c.v0) * C);
+      fill(values, c.v0 * C);
+      this.cache.write(c.unit, values);
       noteGarbage(values.byteLength * (this.config.fp16 ? 1.5 : 1));
     }
-    this.chunks.set(t, chunks);
-    t.rowSource = (v0, v1) => this.rows(t, chunks, v0, v1);
-    t.residency = this;
-    if (t.resident) t.release();
+    this.attach(e);
   }
 
-  private writeUnit(key: string, t: Tensor, rows: [number, number] | null, values: Float32Array): Unit {
-    this.store.write(key, encodeValues(values, this.config.fp16));
-    this.stats.writes++;
-    const unit: Unit = { key, tensor: t, rows, count: values.length, buffer: null };
-    this.units.set(key, unit);
-    return unit;
-  }
-
-  /** Store one (initialised) frozen parameter and release its buffer. */
+  /** Store one (initialised) parameter and release its buffer. */
   adopt(p: Param): void {
-    if (p.tensor.requiresGrad) throw new Error(`parameter "${p.name}" trains: sharding keeps trainable parameters resident (sharding with --full_ft is not supported)`);
+    const e = this.entryFor(p);
     const t = p.tensor;
-    const [V, C] = t.shape;
-    const write = (key: string, rows: [number, number] | null) => this.writeUnit(key, t, rows, rows ? t.data.subarray(rows[0] * C, rows[1] * C) : t.data);
-    if (this.isChunked(p)) {
-      const chunks: Unit[] = [];
-      for (let i = 0, v0 = 0; v0 < V; i++, v0 += this.config.rowChunk) chunks.push(write(`${p.name}#${i}`, [v0, Math.min(V, v0 + this.config.rowChunk)]));
-      this.chunks.set(t, chunks);
-      t.rowSource = (v0, v1) => this.rows(t, chunks, v0, v1);
-    } else this.whole.set(t, write(p.name, null));
-    t.residency = this;
-    t.release();
+    const C = t.shape[1];
+    if (e.chunks) for (const c of e.chunks) this.cache.write(c.unit, t.data.subarray(c.v0 * C, c.v1 * C));
+    else this.cache.write(e.whole!, t.data);
+    this.attach(e);
     noteGarbage(t.size * (this.config.fp16 ? 6 : 4)); // the initialised buffer and its encoded copy
   }
 
-  getStats(): ShardStats {
-    return { ...this.stats };
+  /** Whether t is sharded as a trainable parameter (whole, fp32, with gradient and moments). */
+  trains(t: Tensor): boolean {
+    return this.entries.get(t)?.trains ?? false;
   }
 
-  /** Residency: a whole-tensor unit is fetched (evicting others as needed). */
+  getStats(): ShardStats {
+    return { ...this.cache.stats };
+  }
+
+  private entry(t: Tensor): Entry {
+    const e = this.entries.get(t);
+    if (!e) throw new Error('this tensor is not managed by the sharder');
+    return e;
+  }
+
+  private wholeUnit(e: Entry): Unit {
+    if (!e.whole) throw new Error(`"${e.name}" is stored in row chunks; read it through its rows (rowsOf) instead`);
+    return e.whole;
+  }
+
+  // ----- Residency: values and gradients -----
+
   fetch(t: Tensor): Float32Array {
-    const unit = this.whole.get(t);
-    if (!unit) {
-      if (this.chunks.has(t)) throw new Error('a row-chunked parameter was read whole; read it through its rows (rowsOf) instead');
-      throw new Error('this tensor is not managed by the sharder');
-    }
-    return this.load(unit);
+    return this.cache.load(this.wholeUnit(this.entry(t)));
   }
 
   touch(t: Tensor): void {
-    const unit = this.whole.get(t);
-    if (unit?.buffer) {
-      this.lru.delete(unit);
-      this.lru.set(unit, true);
-    }
+    const e = this.entries.get(t);
+    if (e?.whole) this.cache.touch(e.whole);
   }
 
-  private rows(t: Tensor, chunks: Unit[], v0: number, v1: number): Float32Array {
-    const C = t.shape[1];
-    const first = chunks.find((u) => u.rows![0] <= v0 && v0 < u.rows![1]);
-    if (!first) throw new Error(`rows [${v0}, ${v1}) are outside the parameter`);
-    if (v1 <= first.rows![1]) return this.load(first).subarray((v0 - first.rows![0]) * C, (v1 - first.rows![0]) * C);
+  markDirty(t: Tensor): void {
+    const e = this.entry(t);
+    const u = this.wholeUnit(e);
+    if (u.fp16) throw new Error(`"${e.name}" is stored fp16 as a frozen weight, so changing it would round it; shard trainable parameters as trainable (full fine-tuning)`);
+    this.cache.markDirty(u);
+  }
+
+  grad(t: Tensor, write: boolean): Float32Array | null {
+    const e = this.entry(t);
+    if (!e.grad) {
+      if (!write) return null;
+      if (!e.trains) throw new Error(`"${e.name}" was sharded as a frozen weight${e.chunks ? ' (in row chunks)' : ''} and cannot train; make it trainable before sharding (ShardingConfig.trains)`);
+      e.grad = newUnit(`${e.name}@grad`, t.size, false, false);
+    }
+    const g = this.cache.load(e.grad);
+    if (write) this.cache.markDirty(e.grad);
+    return g;
+  }
+
+  zeroGrad(t: Tensor): void {
+    const e = this.entries.get(t);
+    if (e?.grad) this.cache.drop(e.grad);
+  }
+
+  // ----- MomentStore: AdamW state in chunks -----
+
+  private momentUnits(e: Entry): { m: Unit; v: Unit; offset: number }[] {
+    if (!e.trains) throw new Error(`"${e.name}" was sharded as a frozen weight; it has no optimizer state`);
+    e.moments ??= ParameterSharder.momentRanges(e.tensor.size, this.momentChunk).map(([a, b], k) => ({
+      m: newUnit(`${e.name}@m#${k}`, b - a, false, false),
+      v: newUnit(`${e.name}@v#${k}`, b - a, false, false),
+      offset: a,
+    }));
+    return e.moments;
+  }
+
+  moments(t: Tensor, write: boolean, fn: (m: Float32Array, v: Float32Array, offset: number) => void): void {
+    const chunks = this.momentUnits(this.entry(t));
+    chunks.forEach((c, k) => {
+      if (chunks[k + 1]) this.cache.prefetch([chunks[k + 1].m, chunks[k + 1].v], [c.m, c.v]);
+      const m = this.cache.load(c.m);
+      const v = this.cache.load(c.v);
+      if (write) this.cache.markDirty(c.m), this.cache.markDirty(c.v);
+      fn(m, v, c.offset);
+    });
+  }
+
+  updateWithMoments(t: Tensor, fn: (w: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array, offset: number) => void): void {
+    const e = this.entry(t);
+    const whole = this.wholeUnit(e);
+    if (!e.grad) return;
+    const grad = e.grad;
+    const chunks = this.momentUnits(e);
+    chunks.forEach((c, k) => {
+      // parameter and gradient first, so the moment chunks (most recent) evict older units, not them
+      const w = this.cache.load(whole);
+      const g = this.cache.load(grad);
+      if (chunks[k + 1]) this.cache.prefetch([chunks[k + 1].m, chunks[k + 1].v], [whole, grad, c.m, c.v]);
+      const m = this.cache.load(c.m);
+      const v = this.cache.load(c.v);
+      if (whole.buffer !== w || grad.buffer !== g || c.m.buffer !== m) throw new Error(`the shard budget cannot hold "${e.name}", its gradient and one moment chunk pair at once; raise --shard_budget_mb`);
+      this.cache.markDirty(whole);
+      this.cache.markDirty(c.m);
+      this.cache.markDirty(c.v);
+      fn(w, g, m, v, c.offset);
+    });
+  }
+
+  // ----- read-ahead -----
+
+  private units(ts: Tensor[], grads: boolean, firstChunk: boolean): Unit[] {
+    const out: Unit[] = [];
+    for (const t of ts) {
+      const e = this.entries.get(t);
+      if (!e) continue;
+      if (e.whole) out.push(e.whole);
+      else if (firstChunk) out.push(e.chunks![0].unit);
+      if (grads && e.grad) out.push(e.grad);
+    }
+    return out;
+  }
+
+  /**
+   * Start reading the parameters (and, in backward, the stored gradients) of `next` while `now`'s are
+   * in use; of a row-chunked parameter only the first chunk (the LM head reads the rest itself).
+   */
+  prefetch(next: Tensor[], now: Tensor[], backward: boolean): void {
+    if (this.cache.canPrefetch) this.cache.prefetch(this.units(next, backward, true), this.units(now, backward, false));
+  }
+
+  private rows(e: Entry, v0: number, v1: number): Float32Array {
+    const C = e.tensor.shape[1];
+    const chunks = e.chunks!;
+    const k = Math.floor(v0 / this.config.rowChunk);
+    const first = chunks[k];
+    if (!first || v1 > e.tensor.shape[0] || v1 < v0) throw new Error(`rows [${v0}, ${v1}) are outside "${e.name}"`);
+    if (v1 <= first.v1) {
+      // a few rows (an embedding lookup) are read alone unless their chunk is in memory anyway
+      const whole = v0 === first.v0 && v1 === first.v1;
+      if (!whole && (v1 - v0) * C * 4 <= RANGE_READ_MAX_BYTES) return this.cache.peek(first.unit, (v0 - first.v0) * C, (v1 - v0) * C);
+      // a whole chunk is the LM head's pattern: it reads the next one right after
+      if (whole && chunks[k + 1]) this.cache.prefetch([chunks[k + 1].unit], [first.unit]);
+      return this.cache.load(first.unit).subarray((v0 - first.v0) * C, (v1 - first.v0) * C);
+    }
     const out = new Float32Array((v1 - v0) * C); // a range across chunks: copy (the LM head aligns its chunks, so this is rare)
     for (let v = v0; v < v1; ) {
-      const u = chunks.find((c) => c.rows![0] <= v && v < c.rows![1])!;
-      const end = Math.min(v1, u.rows![1]);
-      out.set(this.load(u).subarray((v - u.rows![0]) * C, (end - u.rows![0]) * C), (v - v0) * C);
+      const c = chunks[Math.floor(v / this.config.rowChunk)];
+      const end = Math.min(v1, c.v1);
+      out.set(this.cache.load(c.unit).subarray((v - c.v0) * C, (end - c.v0) * C), (v - v0) * C);
       v = end;
     }
     return out;
   }
 
-  private load(unit: Unit): Float32Array {
-    if (unit.buffer) {
-      this.lru.delete(unit);
-      this.lru.set(unit, true);
-      return unit.buffer;
-    }
-    const bytes = unit.count * 4;
-    while (this.stats.residentBytes + bytes > this.config.budgetBytes && this.lru.size > 0) this.evict(this.lru.keys().next().value!);
-    const raw = this.store.read(unit.key, unit.count * (this.config.fp16 ? 2 : 4));
-    const values = decodeValues(raw, unit.count, this.config.fp16);
-    unit.buffer = values;
-    this.lru.set(unit, true);
-    this.stats.reads++;
-    this.stats.readBytes += raw.length;
-    this.stats.residentBytes += bytes;
-    this.stats.peakResidentBytes = Math.max(this.stats.peakResidentBytes, this.stats.residentBytes);
-    return values;
-  }
-
-  private evict(unit: Unit): void {
-    // frozen parameters only: nothing is dirty, the store already holds the values
-    unit.buffer = null;
-    this.lru.delete(unit);
-    this.stats.residentBytes -= unit.count * 4;
-    this.stats.evictions++;
-    if (!unit.rows) unit.tensor.release();
-    noteGarbage(unit.count * 4);
-  }
-
-  /** Release everything resident (between steps or before measuring). */
+  /** Write back and release everything resident (between steps or before measuring). */
   evictAll(): void {
-    for (const u of [...this.lru.keys()]) this.evict(u);
+    this.cache.evictAll();
   }
 
+  /** Drop everything and remove the store (the model's sharded tensors cannot be read afterwards). */
   close(): void {
-    this.store.close();
+    this.cache.close();
   }
 }

@@ -2,13 +2,25 @@
 // synchronous, and sync reads of recently written files come from the OS page cache, which is not
 // process RSS). Three stores: the Node file system, the browser's Origin Private File System
 // (sync access handles, available in Web Workers, where the browser agent trains) and memory (tests).
+// Only the Node store can read ahead (a worker thread, read-ahead.ts): OPFS sync access handles
+// belong to the worker that opened them, and that worker is busy computing, so nothing overlaps.
 import { float16BitsToFloat32, float32ToFloat16Bits } from '../io/float16.js';
+import { ReadAheadWorker, type PendingRead } from './read-ahead.js';
+
+export type { PendingRead } from './read-ahead.js';
 
 export interface ShardStore {
   readonly kind: 'fs' | 'opfs' | 'memory';
   write(key: string, bytes: Uint8Array): void;
   /** Read exactly `length` bytes of key into a fresh buffer. */
   read(key: string, length: number): Uint8Array;
+  /** Read `length` bytes of key from byte `offset` (a few rows of a chunk, without loading it). */
+  readRange(key: string, offset: number, length: number): Uint8Array;
+  /**
+   * Start reading `count` values of key (stored fp16 or fp32) while the caller computes; stores that
+   * cannot overlap a read with compute leave this out (the sharder then loads on demand).
+   */
+  readAhead?(key: string, count: number, fp16: boolean): PendingRead;
   close(): void;
 }
 
@@ -36,6 +48,11 @@ export class MemoryShardStore implements ShardStore {
     if (!b || b.length !== length) throw new Error(`shard store: no ${length}-byte entry "${key}"`);
     return b.slice();
   }
+  readRange(key: string, offset: number, length: number): Uint8Array {
+    const b = this.map.get(key);
+    if (!b || offset + length > b.length) throw new Error(`shard store: entry "${key}" has no bytes [${offset}, ${offset + length})`);
+    return b.slice(offset, offset + length);
+  }
   close(): void {
     this.map.clear();
   }
@@ -43,17 +60,23 @@ export class MemoryShardStore implements ShardStore {
 
 type NodeFs = typeof import('node:fs');
 
-/** One file per key in a folder (Node). The folder is created, and removed by close(). */
+/**
+ * One file per key in a folder (Node). The folder is created, and removed by close(). Reads ahead
+ * on a worker thread unless opened with `{ readAhead: false }`.
+ */
 export class FsShardStore implements ShardStore {
   readonly kind = 'fs' as const;
-  private constructor(private readonly fs: NodeFs, private readonly dir: string, private readonly join: (a: string, b: string) => string) {}
+  readAhead?: (key: string, count: number, fp16: boolean) => PendingRead;
+  private constructor(private readonly fs: NodeFs, private readonly dir: string, private readonly join: (a: string, b: string) => string, private readonly worker: ReadAheadWorker | null) {
+    if (worker) this.readAhead = (key, count, fp16) => worker.read(this.file(key), count, fp16);
+  }
 
-  static async open(dir: string): Promise<FsShardStore> {
+  static async open(dir: string, opts: { readAhead?: boolean } = {}): Promise<FsShardStore> {
     const fs = await import('node:fs');
     const path = await import('node:path');
     fs.mkdirSync(dir, { recursive: true });
     const sub = fs.mkdtempSync(path.join(dir, 'shards-'));
-    return new FsShardStore(fs, sub, path.join);
+    return new FsShardStore(fs, sub, path.join, opts.readAhead === false ? null : await ReadAheadWorker.start());
   }
 
   private file(key: string): string {
@@ -65,13 +88,17 @@ export class FsShardStore implements ShardStore {
   }
 
   read(key: string, length: number): Uint8Array {
+    return this.readRange(key, 0, length);
+  }
+
+  readRange(key: string, offset: number, length: number): Uint8Array {
     const out = new Uint8Array(length);
     const fd = this.fs.openSync(this.file(key), 'r');
     try {
       let off = 0;
       while (off < length) {
-        const n = this.fs.readSync(fd, out, off, length - off, off);
-        if (n === 0) throw new Error(`shard file for "${key}" is shorter than ${length} bytes; the shard folder was changed during training`);
+        const n = this.fs.readSync(fd, out, off, length - off, offset + off);
+        if (n === 0) throw new Error(`shard file for "${key}" is shorter than ${offset + length} bytes; the shard folder was changed during training`);
         off += n;
       }
     } finally {
@@ -81,6 +108,7 @@ export class FsShardStore implements ShardStore {
   }
 
   close(): void {
+    this.worker?.close();
     this.fs.rmSync(this.dir, { recursive: true, force: true });
   }
 }
@@ -131,9 +159,13 @@ export class OpfsShardStore implements ShardStore {
   }
 
   read(key: string, length: number): Uint8Array {
+    return this.readRange(key, 0, length);
+  }
+
+  readRange(key: string, offset: number, length: number): Uint8Array {
     const out = new Uint8Array(length);
-    const n = this.handle(key).read(out, { at: 0 });
-    if (n !== length) throw new Error(`OPFS shard "${key}" holds ${n} bytes, expected ${length}`);
+    const n = this.handle(key).read(out, { at: offset });
+    if (n !== length) throw new Error(`OPFS shard "${key}" gave ${n} bytes at ${offset}, expected ${length}`);
     return out;
   }
 

@@ -3,7 +3,7 @@
 // Weights use HF's Conv1D layout (in, out): y = x @ W + b, so HF checkpoints load without transposes.
 // Follows llm.c train_gpt2.c and nanoGPT model.py; LoRA hooks in through nn/lora.ts.
 import { Tensor } from '../core/tensor.js';
-import { ParameterTable, type Param } from '../core/parameter-table.js';
+import { ParameterTable, type ParamSink } from '../core/parameter-table.js';
 import { Rng } from '../core/rng.js';
 import { tape } from '../core/autograd.js';
 import * as F from '../nn/functional.js';
@@ -80,10 +80,7 @@ export function gpt2Parameters(cfg: Gpt2Config, lazy = false): ParameterTable {
   return t;
 }
 
-/** Something that stores parameters as they are produced (a parameter sharder). */
-export interface ParamSink {
-  adoptFrom(p: Param, fill: (out: Float32Array, offset: number) => void): void;
-}
+export type { ParamSink } from '../core/parameter-table.js';
 
 /**
  * Hugging Face's GPT-2 init: N(0, 0.02), residual projections N(0, 0.02/sqrt(2*n_layer)), norms 1,
@@ -114,6 +111,23 @@ export interface Gpt2 {
   lora: LoraState | null;
   /** Recompute each block's activations in backward instead of keeping them (memory for compute). */
   recompute?: boolean;
+  /**
+   * Told at each block which parameters come next and which are in use now, in forward and in
+   * backward (a parameter sharder reads the next block ahead while this one computes).
+   */
+  prefetch?: (next: Tensor[], now: Tensor[], backward: boolean) => void;
+}
+
+const blockCache = new WeakMap<ParameterTable, Tensor[][]>();
+
+/** The parameters block i uses (-1: the embeddings, nLayer: the final norm and the tied LM head). */
+function blockTensors(model: Gpt2, i: number): Tensor[] {
+  const p = model.params;
+  if (i < 0) return [p.tensor('wte.weight'), p.tensor('wpe.weight')];
+  if (i >= model.config.nLayer) return [p.tensor('ln_f.weight'), p.tensor('ln_f.bias'), p.tensor('wte.weight')];
+  let blocks = blockCache.get(p);
+  if (!blocks) blockCache.set(p, (blocks = []));
+  return (blocks[i] ??= p.entries.filter((e) => e.name.startsWith(`h.${i}.`)).map((e) => e.tensor));
 }
 
 /** One pre-LN transformer block: x (B, T, C) -> (B, T, C). */
@@ -132,12 +146,25 @@ function gpt2Block(model: Gpt2, i: number, x: Tensor, B: number, T: number): Ten
 /** Final hidden states (B, T, C) for token ids (B, T). With model.recompute, blocks are checkpointed. */
 export function gpt2Hidden(model: Gpt2, ids: Int32Array, B: number, T: number): Tensor {
   const { config: cfg, params: p } = model;
+  const prefetch = model.prefetch;
+  prefetch?.(blockTensors(model, 0), blockTensors(model, -1), false);
   let x = F.embedding(ids, p.tensor('wte.weight'), p.tensor('wpe.weight'), B, T); // x: (B, T, C)
   const rng = model.lora?.dropoutRng;
   const state = rng && { save: () => rng.getState(), restore: (s: unknown) => rng.setState(s as number) };
+  let backward = false; // a checkpointed block called after the forward loop is its recomputation in backward
+  const block = (i: number, xi: Tensor) => {
+    prefetch?.(blockTensors(model, backward ? i - 1 : i + 1), blockTensors(model, i), backward);
+    return gpt2Block(model, i, xi, B, T);
+  };
   for (let i = 0; i < cfg.nLayer; i++) {
-    x = model.recompute ? tape.checkpoint([x], ([xi]) => gpt2Block(model, i, xi, B, T), state) : gpt2Block(model, i, x, B, T);
+    if (model.recompute) x = tape.checkpoint([x], ([xi]) => block(i, xi), state);
+    else {
+      x = block(i, x);
+      // runs in backward just before this block's own backward entries
+      if (prefetch) tape.record('prefetch', [x], () => prefetch(blockTensors(model, i - 1), blockTensors(model, i), true));
+    }
   }
+  backward = true;
   return F.layerNorm(x, p.tensor('ln_f.weight'), p.tensor('ln_f.bias'), cfg.layerNormEpsilon);
 }
 

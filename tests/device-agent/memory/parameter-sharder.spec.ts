@@ -93,13 +93,26 @@ describe('ParameterSharder', () => {
   it('refuses a budget that cannot hold one step, naming the minimum, before moving anything', () => {
     const m = model();
     const sharder = new ParameterSharder(new MemoryShardStore(), shardCfg(1000));
-    expect(() => sharder.shard(frozen(m))).toThrow(/--shard_budget_mb 0 is too small: one step needs at least 1 MB resident/);
+    expect(() => sharder.shard(frozen(m))).toThrow(/--shard_budget_mb 0 is too small: one step needs at least 0\.1 MB resident/);
     expect(m.params.tensor('h.0.mlp.c_fc.weight').resident).toBe(true);
   });
 
-  it('refuses to shard trainable parameters', () => {
+  it('stores parameters that train whole and fp32 (frozen ones in fp16 row chunks), so write-backs never round them', () => {
     const m = model();
-    expect(() => new ParameterSharder(new MemoryShardStore(), shardCfg(1 << 20)).shard(m.params.trainable())).toThrow(/trains: sharding keeps trainable parameters resident/);
+    const trains = (name: string) => name === 'wte.weight' || name === 'h.0.mlp.c_fc.weight';
+    const config = shardCfg(1 << 20, { fp16: true, trains: (p) => trains(p.name) });
+    expect(ParameterSharder.plan(frozen(m), config)).toEqual(expect.arrayContaining(['wte.weight', 'wte.weight@grad', 'wte.weight@m#0', 'h.1.mlp.c_fc.weight', 'wpe.weight']));
+    const sharder = new ParameterSharder(new MemoryShardStore(), config);
+    sharder.shard(frozen(m));
+    const w = m.params.tensor('h.0.mlp.c_fc.weight');
+    const f = m.params.tensor('h.1.mlp.c_fc.weight');
+    const exact = 0.1 + 2 ** -20; // not a float16 value
+    w.mutableData()[0] = exact;
+    expect(() => f.mutableData()).toThrow(/stored fp16 as a frozen weight, so changing it would round it/);
+    sharder.evictAll();
+    expect(w.resident).toBe(false);
+    expect(w.data[0]).toBe(Math.fround(exact)); // written back fp32 before its buffer was dropped
+    expect(m.params.tensor('wte.weight').rowSource).toBeNull(); // a trainable embedding is read whole
   });
 
   it('the file-system store round-trips through files and removes them on close', async () => {
