@@ -6,6 +6,16 @@ import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { gpt2ConfigFromHf, gpt2Presets, type Gpt2, type Gpt2Config } from '../models/gpt2.js';
 import { buildGpt2 } from '../run-setup.js';
+import { fileSource } from '../io/byte-source.js';
+import type { Param } from '../core/parameter-table.js';
+import type { ParameterSharder } from '../memory/parameter-sharder.js';
+
+/** Opens the sharder for a model's parameters (run-setup's openSharder with the run's settings). */
+export type ShardWith = (params: Param[]) => Promise<ParameterSharder>;
+export interface LoadedGpt2 {
+  model: Gpt2;
+  sharder: ParameterSharder | null;
+}
 
 async function exists(p: string): Promise<boolean> {
   return stat(p).then(() => true, () => false);
@@ -27,6 +37,14 @@ export async function readJsonFile(file: string): Promise<Record<string, unknown
 
 /** A Hugging Face GPT-2 directory: config.json + model.safetensors. */
 export async function loadPretrainedGpt2(dir: string): Promise<Gpt2> {
+  return (await loadGpt2Dir(dir)).model;
+}
+
+/**
+ * A Hugging Face GPT-2 directory, its weights read tensor by tensor from model.safetensors (the
+ * file is never in memory whole); with `shardWith` each tensor goes straight to the sharder.
+ */
+export async function loadGpt2Dir(dir: string, shardWith?: ShardWith): Promise<LoadedGpt2> {
   const cfgPath = path.join(dir, 'config.json');
   if (!(await exists(cfgPath))) throw new Error(`${dir}: no config.json; --pretrained_dir must be a Hugging Face GPT-2 folder (config.json, model.safetensors, vocab.json, merges.txt)`);
   const config = gpt2ConfigFromHf(await readJsonFile(cfgPath), cfgPath);
@@ -35,14 +53,24 @@ export async function loadPretrainedGpt2(dir: string): Promise<Gpt2> {
     const hint = (await exists(path.join(dir, 'pytorch_model.bin'))) ? ' (found pytorch_model.bin: download model.safetensors instead, or convert it with safetensors.torch.save_file)' : '';
     throw new Error(`${dir}: no model.safetensors${hint}`);
   }
-  return (await buildGpt2(config, { kind: 'safetensors', bytes: new Uint8Array(await readFile(weightsPath)), source: weightsPath })).model;
+  const src = await fileSource(weightsPath);
+  try {
+    return await buildGpt2(config, { kind: 'safetensors-source', src, source: weightsPath }, shardWith);
+  } finally {
+    await src.close();
+  }
 }
 
 /** A preset name (small, medium, large) or a config.json path, with seeded random weights. */
 export async function randomGpt2(spec: string, seed: number): Promise<Gpt2> {
+  return (await randomGpt2Sharded(spec, seed)).model;
+}
+
+/** randomGpt2, each tensor handed to the sharder as soon as it is initialised when `shardWith` is given. */
+export async function randomGpt2Sharded(spec: string, seed: number, shardWith?: ShardWith): Promise<LoadedGpt2> {
   let config: Gpt2Config;
   if (spec in gpt2Presets) config = gpt2Presets[spec as keyof typeof gpt2Presets];
   else if (spec.endsWith('.json')) config = gpt2ConfigFromHf(await readJsonFile(spec), spec);
   else throw new Error(`--model_config "${spec}": use small, medium, large or the path of a GPT-2 config.json`);
-  return (await buildGpt2(config, { kind: 'random', seed })).model;
+  return buildGpt2(config, { kind: 'random', seed }, shardWith);
 }

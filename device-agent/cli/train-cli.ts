@@ -2,23 +2,24 @@
 // with a JSON Lines run log and resumable checkpoints. Usage: `npm run train -- --help`.
 // Not the agent runtime (the controller drives agents over the hub protocol); this is the
 // stand-alone path that matches the C++ original's gpt2_lora_finetune / train_full binaries.
-import { appendFileSync, mkdirSync, writeFileSync, readFileSync, existsSync } from 'node:fs';
+import { appendFileSync, mkdirSync, writeFileSync, readFileSync, existsSync, openSync, writeSync, closeSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { cpuWasmInfo, initCpuWasmBackend } from '../backends/cpu-wasm/index.js';
 import { Rng } from '../core/rng.js';
-import { gpt2ConfigToHf, gpt2NameToHf, type Gpt2 } from '../models/gpt2.js';
+import { gpt2ConfigToHf, gpt2NameToHf } from '../models/gpt2.js';
 import { Gpt2Tokenizer } from '../text/gpt2-tokenizer.js';
 import { TextDataset } from '../text/text-dataset.js';
 import { evaluate, train } from '../train.js';
-import { trainSpec } from '../protocol.js';
-import { exportBatches, prepareRun } from '../run-setup.js';
+import { shardingSpec, trainSpec } from '../protocol.js';
+import { exportBatches, openSharder, prepareRun } from '../run-setup.js';
 import { FsShardStore } from '../memory/shard-store.js';
 import { installNodeGcHook } from '../runtime/node-gc.js';
 import { AdamW } from '../optim/adamw.js';
 import { exportLoraAdapter, importLoraAdapter } from '../io/lora-files.js';
-import { saveWeights } from '../io/weights.js';
-import { loadCheckpoint, saveCheckpoint } from '../io/checkpoint.js';
+import { writeWeights } from '../io/weights.js';
+import { loadCheckpointFrom, writeCheckpoint as writeCheckpointTo } from '../io/checkpoint.js';
+import { fileSource } from '../io/byte-source.js';
 import type { LogRecord } from '../run-log.js';
 import type { PeftAdapterFiles } from '../io/peft-adapter.js';
 import { parseFlags, usage, UsageError, type FlagValues } from './args.js';
@@ -26,7 +27,7 @@ import { trainFlags } from './train-flags.js';
 import { manualReadingFromFlags, powerConfigFromFlags, powerFlags } from '../power/power-flags.js';
 import { PowerMonitor, sleep } from '../power/power-monitor.js';
 import { createTelemetry } from '../power/telemetry-source.js';
-import { loadPretrainedGpt2, randomGpt2 } from './load-gpt2.js';
+import { loadGpt2Dir, randomGpt2Sharded, type LoadedGpt2, type ShardWith } from './load-gpt2.js';
 
 const AGENT_VERSION = '0.1.0';
 
@@ -46,11 +47,23 @@ function writeAdapter(files: PeftAdapterFiles, out: string): string {
   return file;
 }
 
-async function loadModel(f: FlagValues): Promise<{ model: Gpt2; name: string }> {
+async function loadModel(f: FlagValues, shardWith?: ShardWith): Promise<LoadedGpt2 & { name: string }> {
   if (f.pretrained_dir && f.model_config) throw new UsageError('give either --pretrained_dir or --model_config, not both');
-  if (f.pretrained_dir) return { model: await loadPretrainedGpt2(String(f.pretrained_dir)), name: path.basename(path.resolve(String(f.pretrained_dir))) };
-  if (f.model_config) return { model: await randomGpt2(String(f.model_config), Number(f.init_seed)), name: `random:${f.model_config}` };
+  if (f.pretrained_dir) return { ...(await loadGpt2Dir(String(f.pretrained_dir), shardWith)), name: path.basename(path.resolve(String(f.pretrained_dir))) };
+  if (f.model_config) return { ...(await randomGpt2Sharded(String(f.model_config), Number(f.init_seed), shardWith)), name: `random:${f.model_config}` };
   throw new UsageError('no model: pass --pretrained_dir <Hugging Face GPT-2 folder> (or --model_config small for random weights)');
+}
+
+/** Write a file piece by piece (checkpoints and full models never need to be in memory whole). */
+function writeFilePieces(file: string, produce: (write: (bytes: Uint8Array) => void) => void): void {
+  const fd = openSync(file, 'w');
+  try {
+    produce((bytes) => {
+      for (let off = 0; off < bytes.length; ) off += writeSync(fd, bytes, off, bytes.length - off);
+    });
+  } finally {
+    closeSync(fd);
+  }
 }
 
 async function loadData(f: FlagValues, tokenizer: Gpt2Tokenizer, seqLen: number) {
@@ -85,14 +98,18 @@ export async function main(argv: string[]): Promise<number> {
   // --experimental-wasm-relaxed-simd for the relaxed-SIMD one: `npm run train` passes it via run-node.mjs)
   const kernels = cpuWasmInfo()!;
   console.log(`cpu-wasm kernels: ${kernels.variant}, ${kernels.threads} thread${kernels.threads === 1 ? '' : 's'}${kernels.notes.length ? ` (${kernels.notes.join('; ')})` : ''}`);
-  const { model, name } = await loadModel(f);
+  const fullFt = Boolean(f.full_ft);
+  // with sharding the model is built lazily, each tensor stored as it is loaded (never whole in memory)
+  const sharding = f.shard_enable ? shardingSpec.safeParse({ enabled: true, budgetMb: f.shard_budget_mb, fp16: Boolean(f.shard_fp16_disk), store: 'fs', dir: f.shard_dir }) : null;
+  if (sharding && !sharding.success) throw new UsageError(sharding.error.issues.map((i) => `${flagOf[`sharding.${i.path.join('.')}`] ?? i.path.join('.')}: ${i.message}`).join('; '));
+  const shardWith: ShardWith | undefined = sharding?.data ? (params) => openSharder({ mode: fullFt ? 'full' : 'lora', sharding: sharding.data }, params, () => FsShardStore.open(String(f.shard_dir))) : undefined;
+  const { model, name, sharder: lazySharder } = await loadModel(f, shardWith);
   const tokDir = String(f.tokenizer_dir ?? f.pretrained_dir ?? '');
   if (!tokDir) throw new UsageError('no tokenizer: pass --tokenizer_dir (a folder with vocab.json + merges.txt or tokenizer.json)');
   const tokenizer = await Gpt2Tokenizer.fromDir(tokDir);
   if (tokenizer.vocabSize > model.config.vocabSize) throw new Error(`tokenizer in ${tokDir} has ${tokenizer.vocabSize} tokens but the model only ${model.config.vocabSize}; use the tokenizer that belongs to the model`);
 
   const seed = Number(f.seed);
-  const fullFt = Boolean(f.full_ft);
   const seqLen = Number(f.seq_len);
   if (seqLen > model.config.nPositions) throw new UsageError(`--seq_len ${seqLen} exceeds the model's ${model.config.nPositions} positions`);
   const { trainSet, valid } = await loadData(f, tokenizer, seqLen);
@@ -106,11 +123,11 @@ export async function main(argv: string[]): Promise<number> {
     mode: fullFt ? 'full' : 'lora', steps, batchSize: B, seqLen, gradAccum: accum, lr: f.lr, warmupSteps: f.warmup_steps, schedule: f.schedule,
     minLrRatio: f.min_lr_ratio, clipGradNorm: f.clip_grad_norm, weightDecay: f.weight_decay, seed, evalInterval: f.eval_interval, evalBatches: f.eval_batches,
     lora: fullFt ? undefined : { r: f.rank, alpha: f.alpha, dropout: f.lora_dropout, targets: String(f.lora_targets).split(',').map((s) => s.trim()).filter(Boolean) },
-    sharding: f.shard_enable ? { enabled: true, budgetMb: f.shard_budget_mb, fp16: Boolean(f.shard_fp16_disk), store: 'fs', dir: f.shard_dir } : undefined,
+    sharding: sharding?.data,
     recompute: f.recompute ? true : undefined,
   });
   if (!parsed.success) throw new UsageError(parsed.error.issues.map((i) => `${i.path[0] === 'lora' && i.path[1] === 'targets' ? '--lora_targets' : (flagOf[i.path.join('.')] ?? i.path.join('.'))}: ${i.message}`).join('; '));
-  const { trainable, cfg, nextBatch, evalBatches, trainableParams, totalParams, sharder } = await prepareRun(model, parsed.data, trainSet, valid, { openStore: () => FsShardStore.open(String(f.shard_dir)) });
+  const { trainable, cfg, nextBatch, evalBatches, trainableParams, totalParams, sharder } = await prepareRun(model, parsed.data, trainSet, valid, { openStore: () => FsShardStore.open(String(f.shard_dir)), sharder: lazySharder });
   if (f.init_adapter && model.lora) {
     const dir = String(f.init_adapter);
     const st = path.join(dir, 'adapter_model.safetensors');
@@ -125,7 +142,8 @@ export async function main(argv: string[]): Promise<number> {
   if (f.resume_from) {
     const optimizer = new AdamW(model.params, cfg.adamw);
     const file = String(f.resume_from);
-    const step = loadCheckpoint(model.params, optimizer, new Uint8Array(readFileSync(file)), file, fingerprint);
+    const src = await fileSource(file); // read tensor by tensor: a full fine-tuning checkpoint is 3x the model
+    const step = await loadCheckpointFrom(model.params, optimizer, src, file, fingerprint).finally(() => src.close());
     for (let i = 0; i < step * accum; i++) nextBatch(); // replay the data order up to the checkpoint
     resume = { optimizer, step };
   }
@@ -147,7 +165,7 @@ export async function main(argv: string[]): Promise<number> {
   const writeCheckpoint = (step: number, optimizer: AdamW, periodic: boolean) => {
     if (!ckpt) return;
     const file = periodic ? ckpt.replace(/(\.safetensors)?$/, `_step${step}.safetensors`) : ckpt;
-    writeFileSync(file, saveCheckpoint(model.params, optimizer, { step, fingerprint }));
+    writeFilePieces(file, (write) => writeCheckpointTo(model.params, optimizer, { step, fingerprint }, write));
   };
   const result = await train(trainable, cfg, {
     nextBatch, evalBatches, log,
@@ -166,7 +184,7 @@ export async function main(argv: string[]): Promise<number> {
   if (f.model_out) {
     const dir = String(f.model_out);
     mkdirSync(dir, { recursive: true });
-    writeFileSync(path.join(dir, 'model.safetensors'), saveWeights(model.params, gpt2NameToHf));
+    writeFilePieces(path.join(dir, 'model.safetensors'), (write) => writeWeights(model.params, gpt2NameToHf, write));
     writeFileSync(path.join(dir, 'config.json'), JSON.stringify(gpt2ConfigToHf(model.config), null, 2));
     console.log(`model: ${dir}`);
   }

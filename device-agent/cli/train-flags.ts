@@ -43,10 +43,10 @@ export const trainFlags: Record<string, FlagSpec> = {
   checkpoint: { type: 'string', help: 'resume checkpoint written at the end of the run (LoRA/trainable weights + AdamW state)' },
   resume_from: { type: 'string', help: 'continue a run from this checkpoint (same flags)' },
   export_batches: { type: 'string', help: 'write the int32 token batches the run will consume, (steps*accum, B, seq_len+1), to this file' },
-  shard_enable: { type: 'switch', help: 'keep frozen weights on disk, at most --shard_budget_mb of them in memory (LoRA only)' },
+  shard_enable: { type: 'switch', help: 'keep weights on disk, at most --shard_budget_mb of them in memory (with --full_ft also their gradients and AdamW moments)' },
   shard_dir: { type: 'string', default: '/tmp/gft_param_shard', help: 'folder for the shard files (removed at the end)' },
-  shard_budget_mb: { type: 'float', default: 512, help: 'resident weight budget in MB' },
-  shard_fp16_disk: { type: 'int', default: 1, help: '1: store shards as fp16 (half the I/O), 0: fp32 (bit-identical training)' },
+  shard_budget_mb: { type: 'float', default: 512, help: 'resident budget in MB (weights, gradients, moments, reads in flight)' },
+  shard_fp16_disk: { type: 'int', default: 1, help: '1: store frozen weights as fp16 (half the I/O), 0: fp32 (bit-identical training); trainable ones are always fp32' },
   recompute: { type: 'switch', help: 'recompute block activations in backward (on with --shard_enable)' },
   help: { type: 'switch', help: 'print this help' },
 };
