@@ -1,15 +1,10 @@
-// Number formatting shared by the report writers: fmtNum (significant digits, no exponent for
-// everyday magnitudes), fmtMiB (bytes as MiB), fmtDuration and fmtTime (ISO -> readable UTC). Null and non-finite values are
+// Number formatting shared by the report writers: fmtNum (from common/format.ts, which the app uses
+// too), fmtMiB (bytes as MiB), fmtDuration and fmtTime (ISO -> readable UTC). Null and non-finite values are
 // returned as `missing` so a gap reads "not measured" instead of turning into 0 or NaN.
 
-export function fmtNum(v: number | null | undefined, digits = 4, missing = 'not measured'): string {
-  if (v == null || !Number.isFinite(v)) return missing;
-  if (v === 0) return '0';
-  const abs = Math.abs(v);
-  if (abs >= 1e15 || abs < 1e-4) return v.toExponential(Math.max(digits - 1, 1));
-  if (abs >= 10 ** digits) return Math.round(v).toLocaleString('en-US');
-  return Number(v.toPrecision(digits)).toString();
-}
+import { fmtNum } from '../../common/format';
+
+export { fmtNum };
 
 export function fmtMiB(bytes: number | null | undefined, missing = 'not measured'): string {
   if (bytes == null || !Number.isFinite(bytes)) return missing;

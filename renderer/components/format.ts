@@ -1,17 +1,10 @@
 // Number and time formatting for the UI, one place: significant digits without exponents for
 // everyday magnitudes, MiB, seconds, percentages, and "not measured" for a missing measurement
-// (never 0 or NaN). Mirrors main/reports/report-format.ts so the UI and the reports read alike.
+// (never 0 or NaN). fmtNum comes from common/format.ts, which the reports use too, so both read alike.
 
-export const NOT_MEASURED = 'not measured';
+import { NOT_MEASURED, fmtNum } from '../../common/format';
 
-export function fmtNum(v: number | null | undefined, digits = 4, missing = NOT_MEASURED): string {
-  if (v == null || !Number.isFinite(v)) return missing;
-  if (v === 0) return '0';
-  const abs = Math.abs(v);
-  if (abs >= 1e15 || abs < 1e-4) return v.toExponential(Math.max(digits - 1, 1));
-  if (abs >= 10 ** digits) return Math.round(v).toLocaleString('en-US');
-  return Number(v.toPrecision(digits)).toString();
-}
+export { NOT_MEASURED, fmtNum };
 
 export function fmtUnit(v: number | null | undefined, unit: string, digits = 4, missing = NOT_MEASURED): string {
   const n = fmtNum(v, digits, missing);
