@@ -130,8 +130,12 @@ function blockTensors(model: Gpt2, i: number): Tensor[] {
   return (blocks[i] ??= p.entries.filter((e) => e.name.startsWith(`h.${i}.`)).map((e) => e.tensor));
 }
 
-/** One pre-LN transformer block: x (B, T, C) -> (B, T, C). */
-function gpt2Block(model: Gpt2, i: number, x: Tensor, B: number, T: number): Tensor {
+/**
+ * One pre-LN transformer block: x (B, T, C) -> (B, T, C). replay: this is an activation-checkpoint
+ * recomputation in backward, whose output only carries gradients, so the last linear records its
+ * backward without computing its values (a third of the block's forward FLOPs).
+ */
+function gpt2Block(model: Gpt2, i: number, x: Tensor, B: number, T: number, replay = false): Tensor {
   const { config: cfg, params: p } = model;
   const h = `h.${i}`;
   const ln1 = F.layerNorm(x, p.tensor(`${h}.ln_1.weight`), p.tensor(`${h}.ln_1.bias`), cfg.layerNormEpsilon); // (B, T, C)
@@ -140,7 +144,7 @@ function gpt2Block(model: Gpt2, i: number, x: Tensor, B: number, T: number): Ten
   x = F.add(x, linear(model, `${h}.attn.c_proj`, att)); // residual: (B, T, C)
   const ln2 = F.layerNorm(x, p.tensor(`${h}.ln_2.weight`), p.tensor(`${h}.ln_2.bias`), cfg.layerNormEpsilon);
   const fc = F.gelu(linear(model, `${h}.mlp.c_fc`, ln2)); // fc: (B, T, 4C)
-  return F.add(x, linear(model, `${h}.mlp.c_proj`, fc)); // (B, T, C)
+  return F.add(x, linear(model, `${h}.mlp.c_proj`, fc, replay)); // (B, T, C)
 }
 
 /** Final hidden states (B, T, C) for token ids (B, T). With model.recompute, blocks are checkpointed. */
@@ -154,7 +158,7 @@ export function gpt2Hidden(model: Gpt2, ids: Int32Array, B: number, T: number): 
   let backward = false; // a checkpointed block called after the forward loop is its recomputation in backward
   const block = (i: number, xi: Tensor) => {
     prefetch?.(blockTensors(model, backward ? i - 1 : i + 1), blockTensors(model, i), backward);
-    return gpt2Block(model, i, xi, B, T);
+    return gpt2Block(model, i, xi, B, T, backward);
   };
   for (let i = 0; i < cfg.nLayer; i++) {
     if (model.recompute) x = tape.checkpoint([x], ([xi]) => block(i, xi), state);
