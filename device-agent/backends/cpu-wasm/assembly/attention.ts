@@ -4,7 +4,7 @@
 // the probabilities from it (FlashAttention-2's backward, one row at a time). A unit of work is one
 // (batch, head) pair: units write disjoint slices of out / dqkv, so threads never share a write.
 // Follows llm.c attention_forward/backward for the maths, FlashAttention for the saved statistics.
-import { expv, exps, hsum, madd } from './simd-math';
+import { expRow, hsum, madd } from './simd-math';
 
 @inline function dot(a: usize, b: usize, n: i32): f32 {
   let acc0 = f32x4.splat(0), acc1 = f32x4.splat(0);
@@ -31,27 +31,6 @@ import { expv, exps, hsum, madd } from './simd-math';
   for (; i < n; i++) store<f32>(y + (<usize>i << 2), load<f32>(y + (<usize>i << 2)) + s * load<f32>(x + (<usize>i << 2)));
 }
 
-/** row[0..n) = exp(row - sub); returns the sum. */
-@inline function expRow(row: usize, n: i32, sub: f32): f32 {
-  const sv = f32x4.splat(sub);
-  let acc = f32x4.splat(0);
-  let i = 0;
-  for (; i + 4 <= n; i += 4) {
-    const p = row + (<usize>i << 2);
-    const e = expv(f32x4.sub(v128.load(p), sv));
-    v128.store(p, e);
-    acc = f32x4.add(acc, e);
-  }
-  let s = hsum(acc);
-  for (; i < n; i++) {
-    const p = row + (<usize>i << 2);
-    const e = exps(load<f32>(p) - sub);
-    store<f32>(p, e);
-    s += e;
-  }
-  return s;
-}
-
 /** Forward for (batch, head) pairs [u0, u1): out (B,T,C), lse (B,H,T). scratch: T floats. */
 export function attentionForward(out: usize, lse: usize, qkv: usize, B: i32, T: i32, C: i32, H: i32, u0: i32, u1: i32, scratch: usize): void {
   const hs = C / H;
@@ -70,7 +49,7 @@ export function attentionForward(out: usize, lse: usize, qkv: usize, B: i32, T: 
         store<f32>(scratch + (<usize>t2 << 2), s);
         mx = max(mx, s);
       }
-      const sum = expRow(scratch, t + 1, mx);
+      const sum = <f32>expRow(scratch, t + 1, mx);
       const o = o0 + <usize>t * rowC;
       memory.fill(o, 0, <usize>hs << 2);
       for (let t2 = 0; t2 <= t; t2++) axpy(o, load<f32>(scratch + (<usize>t2 << 2)), v0 + <usize>t2 * row3, hs);

@@ -6,7 +6,7 @@
 //   target's logit into tl. So dx = acc / s - W[target] comes out of the forward pass.
 // - lmSoftmaxGrad: L -> dscale * (softmax(L) - onehot(target)) with the saved log-sum-exp
 //   (the backward's recompute, needed only when the embedding itself trains).
-import { expv, exps, hmax } from './simd-math';
+import { expRow, expv, exps, hmax } from './simd-math';
 
 @inline function rowMax(row: usize, n: i32): f32 {
   let acc = f32x4.splat(-Infinity);
@@ -24,22 +24,7 @@ export function lmSoftmaxChunk(L: usize, n: i32, m: usize, s: usize, acc: usize,
     const mNew = max(mOld, rowMax(row, n));
     const t = load<i32>(targets + (<usize>r << 2)) - v0;
     if (t >= 0 && t < n) store<f32>(tl + (<usize>r << 2), load<f32>(row + (<usize>t << 2)));
-    const sv = f32x4.splat(mNew);
-    let sumv = f32x4.splat(0);
-    let i = 0;
-    for (; i + 4 <= n; i += 4) {
-      const p = row + (<usize>i << 2);
-      const e = expv(f32x4.sub(v128.load(p), sv));
-      v128.store(p, e);
-      sumv = f32x4.add(sumv, e);
-    }
-    let sum = <f64>f32x4.extract_lane(sumv, 0) + <f64>f32x4.extract_lane(sumv, 1) + <f64>f32x4.extract_lane(sumv, 2) + <f64>f32x4.extract_lane(sumv, 3);
-    for (; i < n; i++) {
-      const p = row + (<usize>i << 2);
-      const e = exps(load<f32>(p) - mNew);
-      store<f32>(p, e);
-      sum += <f64>e;
-    }
+    const sum = expRow(row, n, mNew);
     const fac: f32 = mOld == -Infinity ? 0 : <f32>Math.exp(<f64>(mOld - mNew));
     const sp = s + (<usize>r << 3);
     store<f64>(sp, load<f64>(sp) * <f64>fac + sum);

@@ -40,3 +40,24 @@
 @inline export function exps(x: f32): f32 {
   return f32x4.extract_lane(expv(f32x4.splat(x)), 0);
 }
+
+/** row[0..n) = exp(row - sub) in place; returns their sum (lane sums added in f64). */
+export function expRow(row: usize, n: i32, sub: f32): f64 {
+  const sv = f32x4.splat(sub);
+  let acc = f32x4.splat(0);
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const p = row + (<usize>i << 2);
+    const e = expv(f32x4.sub(v128.load(p), sv));
+    v128.store(p, e);
+    acc = f32x4.add(acc, e);
+  }
+  let s = <f64>f32x4.extract_lane(acc, 0) + <f64>f32x4.extract_lane(acc, 1) + <f64>f32x4.extract_lane(acc, 2) + <f64>f32x4.extract_lane(acc, 3);
+  for (; i < n; i++) {
+    const p = row + (<usize>i << 2);
+    const e = exps(load<f32>(p) - sub);
+    store<f32>(p, e);
+    s += <f64>e;
+  }
+  return s;
+}
