@@ -17,10 +17,10 @@ export interface ShardStore {
   /** Read `length` bytes of key from byte `offset` (a few rows of a chunk, without loading it). */
   readRange(key: string, offset: number, length: number): Uint8Array;
   /**
-   * Start reading `count` values of key (stored fp16 or fp32) while the caller computes; stores that
-   * cannot overlap a read with compute leave this out (the sharder then loads on demand).
+   * Start reading `length` bytes of key while the caller computes; stores that cannot overlap a
+   * read with compute leave this out (the sharder then loads on demand).
    */
-  readAhead?(key: string, count: number, fp16: boolean): PendingRead;
+  readAhead?(key: string, length: number): PendingRead;
   close(): void;
 }
 
@@ -66,9 +66,9 @@ type NodeFs = typeof import('node:fs');
  */
 export class FsShardStore implements ShardStore {
   readonly kind = 'fs' as const;
-  readAhead?: (key: string, count: number, fp16: boolean) => PendingRead;
+  readAhead?: (key: string, length: number) => PendingRead;
   private constructor(private readonly fs: NodeFs, private readonly dir: string, private readonly join: (a: string, b: string) => string, private readonly worker: ReadAheadWorker | null) {
-    if (worker) this.readAhead = (key, count, fp16) => worker.read(this.file(key), count, fp16);
+    if (worker) this.readAhead = (key, length) => worker.read(this.file(key), length);
   }
 
   static async open(dir: string, opts: { readAhead?: boolean } = {}): Promise<FsShardStore> {

@@ -148,7 +148,7 @@ export class UnitCache {
     for (const u of next) {
       if (u.buffer || u.pending || !u.stored) continue;
       if (!this.makeRoom(bytesOf(u) + reserve, protect)) return;
-      u.pending = this.store.readAhead!(u.key, u.count, u.fp16);
+      u.pending = this.store.readAhead!(u.key, u.count * (u.fp16 ? 2 : 4));
       this.inflight.set(u, true);
       this.inflightBytes += bytesOf(u);
       this.stats.prefetches++;
@@ -163,7 +163,8 @@ export class UnitCache {
     this.inflightBytes -= bytesOf(unit);
     const t0 = performance.now();
     if (!pending.ready()) this.stats.prefetchWaits++;
-    const values = pending.wait();
+    const raw = pending.wait();
+    const values = raw && decodeValues(raw, unit.count, unit.fp16); // fp16 decoding here, not in the worker (README)
     this.stats.waitMs += performance.now() - t0;
     this.stats.reads++;
     this.stats.readBytes += unit.count * (unit.fp16 ? 2 : 4);
