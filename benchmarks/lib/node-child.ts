@@ -1,15 +1,16 @@
 // Runs a benchmark's measured side in its own process, so that the OS peak RSS (VmHWM) it reports
 // is its own: the Node children (memory-run, train-run) as bundles under plain node with the
-// agent's flags, exactly as the local agent runs (out/bench/*.js, built by build-node-bundle.mjs;
+// agent's flags and environment (node-flags.mjs), exactly as the local agent runs (out/bench/*.js, built by build-node-bundle.mjs;
 // relaxed SIMD on Node 20), and the PyTorch peers. Each child prints one JSON line last on stdout;
 // its stderr is passed through as it comes (progress) and kept for the error message.
 // Knobs: BENCH_RUNNER=tsx runs the TypeScript sources under `--import tsx` instead of the bundles
 // (what the children cost before bundling: +~40 MB RSS); BENCH_NODE_FLAGS="--flag ..." adds Node /
-// V8 flags to every Node child (for trying heap settings).
+// V8 flags to every Node child (for trying heap settings); FLEETTUNE_MMAP_THRESHOLD (node-flags.mjs)
+// sets or (=glibc) drops the malloc setting.
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { buildNodeBundles } from '../../device-agent/runtime/build-node-bundle.mjs';
-import { agentNodeFlags, scriptArgs } from '../../device-agent/cli/node-flags.mjs';
+import { agentNodeEnv, agentNodeFlags, scriptArgs } from '../../device-agent/cli/node-flags.mjs';
 import { benchRoot } from './bench-record.js';
 
 /** The Node children and their sources. */
@@ -28,6 +29,12 @@ export function benchRunner(): 'bundle' | 'tsx' {
 /** The Node flags every Node child runs with: the agent's (agentNodeFlags) plus BENCH_NODE_FLAGS. */
 export function benchNodeFlags(): string[] {
   return [...agentNodeFlags(), ...(process.env.BENCH_NODE_FLAGS ?? '').split(/\s+/).filter(Boolean)];
+}
+
+/** The malloc setting the Node children run with (agentNodeEnv), for headers and records. */
+export function benchMallocSetting(): string {
+  const t = agentNodeEnv().MALLOC_MMAP_THRESHOLD_;
+  return t === undefined ? 'glibc default' : `MALLOC_MMAP_THRESHOLD_=${t}`;
 }
 
 let bundles: Promise<Record<string, string>> | null = null;
@@ -75,5 +82,5 @@ export function runJsonChild<T>(cmd: string, args: string[], opts: { label: stri
 /** Runs a Node child (bundled unless BENCH_RUNNER=tsx) with the agent's flags; resolves with its JSON line. */
 export async function runBenchChild<T>(name: BenchChild, args: string[], opts: { label?: string; env?: NodeJS.ProcessEnv; echo?: boolean } = {}): Promise<T> {
   const [cmd, ...rest] = await benchChildCommand(name, args);
-  return runJsonChild<T>(cmd, rest, { label: opts.label ?? name, env: opts.env, echo: opts.echo });
+  return runJsonChild<T>(cmd, rest, { label: opts.label ?? name, env: agentNodeEnv(opts.env ?? process.env), echo: opts.echo });
 }

@@ -49,11 +49,25 @@ const batches = Array.from({ length: steps }, () => Int32Array.from({ length: B 
 let i = 0;
 const losses: number[] = [];
 const ms: number[] = [];
+// CPU time (user + system, all threads) and minor page faults per step: what a memory setting costs,
+// less disturbed than wall time by other work on a shared machine
+const cpuMs: number[] = [];
+const sysMs: number[] = [];
+const faults: number[] = [];
+let ru = process.resourceUsage();
 await train(gpt2Trainable(model), { ...defaultTrainConfig, steps, batchSize: B, seqLen: T, lr: 1e-3, warmupSteps: 0, schedule: 'constant' }, {
   nextBatch: () => batches[i++],
   log: (r) => {
-    if (r.type === 'step') losses.push(r.loss), ms.push(r.ms), (phases[`step${r.step}`] = kb('VmHWM') / 1024);
+    if (r.type !== 'step') return;
+    const now = process.resourceUsage();
+    losses.push(r.loss);
+    ms.push(r.ms);
+    cpuMs.push((now.userCPUTime + now.systemCPUTime - ru.userCPUTime - ru.systemCPUTime) / 1000);
+    sysMs.push((now.systemCPUTime - ru.systemCPUTime) / 1000);
+    faults.push(now.minorPageFault - ru.minorPageFault);
+    ru = now;
+    phases[`step${r.step}`] = kb('VmHWM') / 1024;
   },
 });
-console.log(JSON.stringify({ budgetMb, fp16: values.fp16 === '1', recompute: model.recompute, steps, peakRssMb: kb('VmHWM') / 1024, swapMb: kb('VmSwap') / 1024, losses, stepMs: ms, peakTrackedMb: memoryStats().peakTrackedBytes / 2 ** 20, phases, shard: sharder?.getStats() ?? null }));
+console.log(JSON.stringify({ budgetMb, fp16: values.fp16 === '1', recompute: model.recompute, steps, peakRssMb: kb('VmHWM') / 1024, swapMb: kb('VmSwap') / 1024, losses, stepMs: ms, stepCpuMs: cpuMs, stepSysMs: sysMs, stepMinorFaults: faults, peakTrackedMb: memoryStats().peakTrackedBytes / 2 ** 20, phases, shard: sharder?.getStats() ?? null }));
 sharder?.close();

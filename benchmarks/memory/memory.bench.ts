@@ -3,16 +3,17 @@
 // its own process (memory-run.ts, bundled and run like the local agent: ../lib/node-child.ts),
 // measured by the OS (VmHWM). Checks first that fp32 sharding trains bit-identically to the
 // baseline. Prints each run's RSS phases, the issue's JSON line last, and appends the record to
-// benchmarks/results/memory.jsonl. Knobs: BENCH_STEPS, BENCH_BUDGETS, BENCH_RUNNER, BENCH_NODE_FLAGS.
+// benchmarks/results/memory.jsonl. Knobs: BENCH_STEPS, BENCH_BUDGETS, and how the children run:
+// BENCH_RUNNER, BENCH_NODE_FLAGS, FLEETTUNE_MMAP_THRESHOLD (../lib/node-child.ts).
 import { appendResult } from '../lib/bench-record.js';
-import { benchNodeFlags, benchRunner, runBenchChild } from '../lib/node-child.js';
+import { benchMallocSetting, benchNodeFlags, benchRunner, runBenchChild } from '../lib/node-child.js';
 
 const steps = Number(process.env.BENCH_STEPS ?? 3);
 const budgets = (process.env.BENCH_BUDGETS ?? '512,256,128,64').split(',').map(Number);
 if (!Number.isInteger(steps) || steps < 1) throw new Error(`BENCH_STEPS must be a positive integer, got ${process.env.BENCH_STEPS}`);
 if (budgets.some((b) => !Number.isFinite(b) || b <= 0)) throw new Error(`BENCH_BUDGETS must be a comma list of MB budgets > 0, got ${process.env.BENCH_BUDGETS}`);
 
-interface Result { budgetMb: number; fp16: boolean; peakRssMb: number; losses: number[]; stepMs: number[]; phases: Record<string, number>; shard: { peakResidentBytes: number } | null }
+interface Result { budgetMb: number; fp16: boolean; peakRssMb: number; losses: number[]; stepMs: number[]; stepCpuMs: number[]; stepSysMs: number[]; stepMinorFaults: number[]; phases: Record<string, number>; shard: { peakResidentBytes: number } | null }
 
 const runs: Result[] = [];
 async function run(budget: number, fp16: boolean): Promise<Result> {
@@ -27,7 +28,7 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 /** Timed steps exclude the first (warm-up: page-cache fill, JIT). */
 const timed = (r: Result) => median(r.stepMs.slice(1).length ? r.stepMs.slice(1) : r.stepMs);
 
-console.error(`memory bench: ${benchRunner()} children, node ${process.version} ${benchNodeFlags().join(' ')}, ${steps} steps`);
+console.error(`memory bench: ${benchRunner()} children, node ${process.version} ${benchNodeFlags().join(' ')}, ${benchMallocSetting()}, ${steps} steps`);
 const baseline = await run(0, false);
 const fp32: Record<string, Result> = {};
 const fp16: Record<string, Result> = {};
@@ -48,8 +49,8 @@ const line = {
   start_rss_mb: Math.round(baseline.phases.start),
 };
 const file = appendResult('memory', {
-  ...line, runner: benchRunner(), node_flags: benchNodeFlags(), steps, batch: 4, seq: 128,
-  runs: runs.map((r) => ({ budget_mb: r.budgetMb, fp16: r.fp16, peak_rss_mb: Math.round(r.peakRssMb), phases_mb: Object.fromEntries(Object.entries(r.phases).map(([k, v]) => [k, Math.round(v)])), step_ms: r.stepMs.map(Math.round) })),
+  ...line, runner: benchRunner(), node_flags: benchNodeFlags(), malloc: benchMallocSetting(), steps, batch: 4, seq: 128,
+  runs: runs.map((r) => ({ budget_mb: r.budgetMb, fp16: r.fp16, peak_rss_mb: Math.round(r.peakRssMb), phases_mb: Object.fromEntries(Object.entries(r.phases).map(([k, v]) => [k, Math.round(v)])), step_ms: r.stepMs.map(Math.round), step_cpu_ms: r.stepCpuMs.map(Math.round), step_sys_ms: r.stepSysMs.map(Math.round), step_minor_faults: r.stepMinorFaults })),
 });
 console.error(`appended to ${file}`);
 console.log(JSON.stringify(line));

@@ -9,11 +9,11 @@
 // Last stdout line: the issue's JSON; the full record is appended to benchmarks/results/train.jsonl.
 // Knobs: BENCH_STEPS (timed steps, default 5), BENCH_LAYERS (default 12; fewer for development),
 // BENCH_MODES (default "lora,full"), BENCH_THREADS (default 2), FLEETTUNE_PYTHON (default
-// /usr/bin/python3), and BENCH_RUNNER / BENCH_NODE_FLAGS (../lib/node-child.ts).
+// /usr/bin/python3), and BENCH_RUNNER / BENCH_NODE_FLAGS / FLEETTUNE_MMAP_THRESHOLD (../lib/node-child.ts).
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { appendResult, benchRoot, gitState, machineInfo } from '../lib/bench-record.js';
-import { benchNodeFlags, benchRunner, runBenchChild, runJsonChild } from '../lib/node-child.js';
+import { benchMallocSetting, benchNodeFlags, benchRunner, runBenchChild, runJsonChild } from '../lib/node-child.js';
 
 const PYTHON = process.env.FLEETTUNE_PYTHON ?? '/usr/bin/python3';
 const B = 4;
@@ -52,7 +52,7 @@ const peerNote = torchVersion ? null : `PyTorch peer unavailable: ${PYTHON} cann
 
 const machine = machineInfo();
 const { commit, dirty } = gitState();
-console.log(`train step | ${machine.cpu} x ${machine.cores} | node ${machine.node} ${benchNodeFlags().join(' ')} (${benchRunner()}) | torch ${torchVersion ?? 'missing'} | commit ${commit}${dirty ? '+dirty' : ''} | load ${machine.loadavg.join(' ')}`);
+console.log(`train step | ${machine.cpu} x ${machine.cores} | node ${machine.node} ${benchNodeFlags().join(' ')} (${benchRunner()}, ${benchMallocSetting()}) | torch ${torchVersion ?? 'missing'} | commit ${commit}${dirty ? '+dirty' : ''} | load ${machine.loadavg.join(' ')}`);
 console.log(`GPT-2 small shape, ${layers} layers, vocab ${V}, batch ${B} x seq ${T}, ${threads} threads, modes ${modes.join(', ')}: 1 warm-up + ${steps} timed steps per side, each side in its own process`);
 if (peerNote) console.log(peerNote);
 
@@ -117,7 +117,7 @@ const file = appendResult('train', {
   issue_config: layers === 12 && steps >= 5 && threads === 2,
   config: { layers, vocab: V, batch: B, seq: T, steps, warmup_steps: 1, lora: { r: LORA_R, alpha: 16, targets: ['attn.c_attn', 'attn.c_proj'] }, optimizer: 'AdamW lr 1e-4 wd 0, clip 1.0' },
   threads: { ours: Object.values(ours)[0]?.threads ?? threads, pytorch: Object.values(torch)[0]?.threads ?? null },
-  node_flags: benchNodeFlags(), runner: benchRunner(), torch: torchVersion, peer: peerNote ?? 'torch (train-pytorch.py)',
+  node_flags: benchNodeFlags(), malloc: benchMallocSetting(), runner: benchRunner(), torch: torchVersion, peer: peerNote ?? 'torch (train-pytorch.py)',
   loadavg_start: machine.loadavg, // machine.loadavg (appendResult) is the load at the end
   ours: Object.fromEntries(Object.entries(ours).map(([m, s]) => [m, sideRecord(s)])),
   pytorch: Object.fromEntries(Object.entries(torch).map(([m, s]) => [m, sideRecord(s)])),

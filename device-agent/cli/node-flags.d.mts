@@ -1,3 +1,5 @@
 // Types of node-flags.mjs (plain JavaScript so that run-node.mjs can use it before any loader).
 export function agentNodeFlags(nodeVersion?: string): string[];
 export function scriptArgs(script: string): string[];
+export const AGENT_MMAP_THRESHOLD: number;
+export function agentNodeEnv(env?: NodeJS.ProcessEnv): NodeJS.ProcessEnv;

@@ -1,17 +1,17 @@
-// Runs a script under the agent's Node flags (node-flags.mjs): `node device-agent/cli/run-node.mjs
-// <script.ts|script.js> [args...]` becomes `node [--experimental-wasm-relaxed-simd] [--import tsx]
-// <script> [args...]`. npm scripts cannot pass a flag only on some Node versions, so `npm run
+// Runs a script under the agent's Node flags and environment (node-flags.mjs): `node
+// device-agent/cli/run-node.mjs <script.ts|script.js> [args...]` becomes `node
+// [--experimental-wasm-relaxed-simd] [--import tsx] <script> [args...]` with MALLOC_MMAP_THRESHOLD_ set. npm scripts cannot pass a flag only on some Node versions, so `npm run
 // train` goes through this. The child inherits stdio; its exit code (or signal) becomes ours, and
 // SIGINT / SIGTERM / SIGHUP sent to this process are passed on to it.
 import { spawn } from 'node:child_process';
-import { agentNodeFlags, scriptArgs } from './node-flags.mjs';
+import { agentNodeEnv, agentNodeFlags, scriptArgs } from './node-flags.mjs';
 
 const [script, ...rest] = process.argv.slice(2);
 if (!script) {
   console.error('usage: node device-agent/cli/run-node.mjs <script.ts|script.js> [args...]');
   process.exit(2);
 }
-const child = spawn(process.execPath, [...agentNodeFlags(), ...scriptArgs(script), ...rest], { stdio: 'inherit' });
+const child = spawn(process.execPath, [...agentNodeFlags(), ...scriptArgs(script), ...rest], { stdio: 'inherit', env: agentNodeEnv() });
 const signals = ['SIGINT', 'SIGTERM', 'SIGHUP'];
 for (const s of signals) process.on(s, () => child.kill(s));
 child.once('error', (e) => {

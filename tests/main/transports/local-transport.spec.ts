@@ -10,7 +10,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { AgentMessage } from '../../../device-agent/protocol';
-import { agentNodeFlags } from '../../../device-agent/cli/node-flags.mjs';
+import { agentNodeEnv, agentNodeFlags } from '../../../device-agent/cli/node-flags.mjs';
 import { LocalTransport, nodeAgentBundle, repoRoot } from '../../../main/transports/local-transport';
 import { startTestHub, type TestHub } from '../hub/hub-test-utils';
 import { materializeSysfs } from '../probes/sysfs-fixture';
@@ -102,7 +102,7 @@ describe('LocalTransport', () => {
     expect(repoRoot).toBe(path.resolve(fileURLToPath(new URL('../../../', import.meta.url))));
   });
 
-  it('launches the bundled agent by default: plain node, no loader, relaxed-SIMD kernels and their worker threads found next to the bundle', async () => {
+  it('launches the bundled agent by default: plain node, no loader, the agent environment, relaxed-SIMD kernels and their worker threads found next to the bundle', async () => {
     t = await startTestHub();
     const transport = new LocalTransport();
     const token = t.hub.issueToken({ jobId: 'job-11', deviceId: 'local' });
@@ -115,6 +115,9 @@ describe('LocalTransport', () => {
     // the pid is the agent's own process, running the bundle with nothing in between
     const argv = readFileSync(`/proc/${agent.pid}/cmdline`, 'utf8').split('\0').filter(Boolean);
     expect(argv.slice(1, argv.indexOf('--hub'))).toEqual([...agentNodeFlags(), path.join(repoRoot, nodeAgentBundle)]);
+    const environ = readFileSync(`/proc/${agent.pid}/environ`, 'utf8').split('\0');
+    const threshold = agentNodeEnv().MALLOC_MMAP_THRESHOLD_; // undefined only when FLEETTUNE_MMAP_THRESHOLD=glibc
+    expect(environ.filter((e) => e.startsWith('MALLOC_MMAP_THRESHOLD_='))).toEqual(threshold === undefined ? [] : [`MALLOC_MMAP_THRESHOLD_=${threshold}`]);
     expect(existsSync(path.join(repoRoot, 'out/node-agent/build/kernels-relaxed-shared.wasm'))).toBe(true);
     const hello = got[0];
     if (hello.type !== 'hello') throw new Error(`expected hello, got ${hello.type}`);

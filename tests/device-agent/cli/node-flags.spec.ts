@@ -1,0 +1,26 @@
+// node-flags.mjs: which Node flags and environment the agent, the CLI and the benchmark children
+// get (the effect of each is measured by the benchmarks, see benchmarks/README.md).
+import { describe, expect, it } from 'vitest';
+import { AGENT_MMAP_THRESHOLD, agentNodeEnv, agentNodeFlags, scriptArgs } from '../../../device-agent/cli/node-flags.mjs';
+
+describe('node-flags', () => {
+  it('adds the relaxed-SIMD flag only where Node needs it', () => {
+    expect(agentNodeFlags('20.20.2')).toEqual(['--experimental-wasm-relaxed-simd']);
+    expect(agentNodeFlags('v21.7.0')).toEqual(['--experimental-wasm-relaxed-simd']);
+    expect(agentNodeFlags('22.0.0')).toEqual([]);
+    expect(() => agentNodeFlags('latest')).toThrow(/not a Node version/);
+  });
+
+  it('runs TypeScript under the tsx loader and JavaScript as is', () => {
+    expect(scriptArgs('a/b.ts')).toEqual(['--import', 'tsx', 'a/b.ts']);
+    expect(scriptArgs('out/node-agent/agent.js')).toEqual(['out/node-agent/agent.js']);
+  });
+
+  it('sets the malloc mmap threshold unless the environment already chose one', () => {
+    expect(agentNodeEnv({ PATH: '/bin' })).toEqual({ PATH: '/bin', MALLOC_MMAP_THRESHOLD_: String(AGENT_MMAP_THRESHOLD) });
+    expect(agentNodeEnv({ MALLOC_MMAP_THRESHOLD_: '131072' }).MALLOC_MMAP_THRESHOLD_).toBe('131072');
+    expect(agentNodeEnv({ FLEETTUNE_MMAP_THRESHOLD: '1048576' }).MALLOC_MMAP_THRESHOLD_).toBe('1048576');
+    expect(agentNodeEnv({ FLEETTUNE_MMAP_THRESHOLD: 'glibc' })).not.toHaveProperty('MALLOC_MMAP_THRESHOLD_');
+    expect(() => agentNodeEnv({ FLEETTUNE_MMAP_THRESHOLD: '4M' })).toThrow(/FLEETTUNE_MMAP_THRESHOLD must be a byte count or "glibc", got "4M"/);
+  });
+});
