@@ -56,6 +56,7 @@ if args.seq > 1024:
     ap.error(f"--seq {args.seq} exceeds GPT-2's 1024 positions")
 
 torch.set_num_threads(args.threads)
+torch.set_num_interop_threads(1)  # as gpt2_reference.py; eager mode runs ops on the intra-op pool
 torch.manual_seed(1234)
 V, C, H = 50257, 768, 12
 t_init = time.perf_counter()
