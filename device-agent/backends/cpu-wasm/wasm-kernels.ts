@@ -23,6 +23,10 @@ const CHUNKS_PER_THREAD = 2;
 // Below about this many elements touched, the other kernels stay on the calling thread: waking the
 // workers costs tens of microseconds, which a GELU over 32K floats does not make up for.
 const PARALLEL_MIN_WORK = 1 << 15;
+// Operand B of matmul() larger than this goes through WASM memory in panels along K (see matmul).
+const PANEL_BYTES = 4 * 2 ** 20;
+// The kernel's K block (KC in assembly/matmul.ts): panels split K at its multiples.
+const K_BLOCK = 256;
 
 export type WasmVariant = 'simd' | 'relaxed-simd';
 
@@ -39,6 +43,8 @@ export interface WasmKernelOptions {
   parallelMin?: number;
   /** How long idle threads poll for work before they sleep, in ms (default SPIN_MS; 0 saves power). */
   spinMs?: number;
+  /** matmul's operand B above this many bytes is copied in K panels of about this size (default 4 MiB). */
+  panelBytes?: number;
 }
 
 interface KernelExports {
@@ -145,7 +151,7 @@ export async function loadWasmKernels(source?: Uint8Array | URL | string, opts: 
   const variant: WasmVariant = exports.buildFeatures() & 1 ? 'relaxed-simd' : 'simd';
 
   const threads = loaded.shared ? wantThreads : 1;
-  const kernels = new WasmKernels(memory, exports, variant, threads, notes, opts.parallelMin ?? PARALLEL_MIN_MNK);
+  const kernels = new WasmKernels(memory, exports, variant, threads, notes, opts.parallelMin ?? PARALLEL_MIN_MNK, opts.panelBytes ?? PANEL_BYTES);
   if (threads > 1) {
     try {
       const pool = await KernelPool.start(loaded.module, memory, exports, kernels.jobOffset, (i) => kernels.scratchOffset(i), threads - 1,
@@ -195,6 +201,7 @@ export class WasmKernels {
     /** Why a capability fell back (empty when everything asked for is in use). */
     readonly notes: string[] = [],
     private readonly parallelMin = PARALLEL_MIN_MNK,
+    private readonly panelBytes = PANEL_BYTES,
   ) {
     this.jobOffset = alignUp(exports.arenaBase());
     this.scratchBytes = exports.scratchBytes();
@@ -236,14 +243,33 @@ export class WasmKernels {
     checkLength('c', c, sc, `(M=${M}, N=${N})`);
     if (sc === 0) return;
     this.reset();
-    const offA = this.put(a, sa), offB = this.put(b, sb), offC = accumulate ? this.put(c, sc) : this.alloc(4 * sc);
-    this.matmulAt(offA, offB, offC, M, N, K, transA, transB, accumulate);
+    const offA = this.put(a, sa), offC = accumulate ? this.put(c, sc) : this.alloc(4 * sc);
+    if (4 * sb <= this.panelBytes || K <= K_BLOCK) {
+      this.matmulAt(offA, this.put(b, sb), offC, M, N, K, transA, transB, accumulate);
+    } else {
+      // op(B) (a weight, usually) goes through memory in panels of kp rows, so a 9 MB weight does
+      // not need 9 MB more of WASM memory (which never shrinks). kp is a multiple of the kernel's
+      // K block: each panel's product is added to C exactly as the kernel's own K loop would.
+      const kp = Math.max(K_BLOCK, Math.floor(this.panelBytes / (4 * N) / K_BLOCK) * K_BLOCK);
+      const offP = this.alloc(4 * Math.min(kp, K) * N);
+      for (let k0 = 0; k0 < K; k0 += kp) {
+        const kn = Math.min(kp, K - k0);
+        const panel = this.f32At(offP, kn * N);
+        if (!transB) panel.set(b.subarray(k0 * N, (k0 + kn) * N));
+        else for (let n = 0; n < N; n++) panel.set(b.subarray(n * K + k0, n * K + k0 + kn), n * kn);
+        const offAk = offA + 4 * (transA ? k0 * M : k0);
+        this.matmulAt(offAk, offP, offC, M, N, kn, transA, transB, accumulate || k0 > 0, transA ? M : K, transB ? kn : N);
+      }
+    }
     this.take(offC, c, sc);
   }
 
-  /** matmul on operands already in memory (byte offsets; C's leading dimension is N). */
-  matmulAt(offA: number, offB: number, offC: number, M: number, N: number, K: number, transA: boolean, transB: boolean, accumulate: boolean): void {
-    const lda = transA ? M : K, ldb = transB ? K : N;
+  /**
+   * matmul on operands already in memory (byte offsets; strides in elements, by default those of
+   * dense operands; C's row stride is N).
+   */
+  matmulAt(offA: number, offB: number, offC: number, M: number, N: number, K: number, transA: boolean, transB: boolean, accumulate: boolean,
+    lda = transA ? M : K, ldb = transB ? K : N): void {
     const pool = this.pool;
     if (pool && M * N * K >= this.parallelMin) {
       // Every chunk packs its own share of one operand and all of the other: split the dimension

@@ -157,8 +157,11 @@ describe('AdamW', () => {
   });
 });
 
-describe('LM head + cross-entropy', () => {
-  const N = 40, C = 36, V = 1001, chunk = 256;
+describe.each([
+  { V: 1001, chunk: 256 }, // several chunks, the last one short
+  { V: 2500, chunk: 2048 }, // chunks larger than the kernel's 1024-row sub-blocks
+])('LM head + cross-entropy, V $V in chunks of $chunk', ({ V, chunk }) => {
+  const N = 40, C = 36;
   const rng = new Rng(8);
   const x = randn(rng, N * C), W = randn(rng, V * C, 0.5);
   const targets = Int32Array.from({ length: N }, (_, i) => (i === 3 ? -1 : rng.int(V)));
@@ -194,6 +197,28 @@ describe('LM head + cross-entropy', () => {
 
   it('refuses a target outside the vocabulary', () => {
     const bad = targets.slice(); bad[7] = V;
-    expect(() => lmHeadCrossEntropy(one).forward(new Float32Array(N), new Float32Array(N), null, x, rows, bad, N, C, V, chunk)).toThrow(/target id 1001 at row 7 is outside the vocabulary/);
+    expect(() => lmHeadCrossEntropy(one).forward(new Float32Array(N), new Float32Array(N), null, x, rows, bad, N, C, V, chunk)).toThrow(new RegExp(`target id ${V} at row 7 is outside the vocabulary`));
+  });
+});
+
+describe('matmul with operand B in K panels (bounded WASM memory)', () => {
+  it('equals the unsplit product bit for bit, for every transpose case, with and without accumulate, on 1 and 2 threads', async () => {
+    const rng = new Rng(12);
+    const M = 37, N = 45, K = 1100; // K panels of 256 rows: 256 * 45 * 4 bytes = 46 KB
+    const split = [await loadWasmKernels(undefined, { threads: 1, panelBytes: 50_000 }), await loadWasmKernels(undefined, { threads: 2, panelBytes: 50_000, parallelMin: 0 })];
+    try {
+      for (const transA of [false, true]) for (const transB of [false, true]) for (const acc of [false, true]) {
+        const a = randn(rng, M * K), b = randn(rng, K * N), c0 = randn(rng, M * N);
+        const whole = c0.slice();
+        one.matmul(a, b, whole, M, N, K, transA, transB, acc);
+        for (const wk of split) {
+          const c = c0.slice();
+          wk.matmul(a, b, c, M, N, K, transA, transB, acc);
+          expect(firstDiff(c, whole), `transA ${transA} transB ${transB} acc ${acc} threads ${wk.threads}`).toBe(-1);
+        }
+      }
+    } finally {
+      for (const wk of split) wk.dispose();
+    }
   });
 });

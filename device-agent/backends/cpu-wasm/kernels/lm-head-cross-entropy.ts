@@ -5,10 +5,14 @@
 // d(sum of row losses)/dx = acc / sum - W[target] comes out of the forward pass: no second pass
 // over the vocabulary unless the embedding itself trains (backward then recomputes each block for
 // dW). Follows llm.c's fused classifier, chunked over V as Liger-Kernel's fused-linear-cross-entropy.
-// Targets < 0 are ignored rows (zero loss, zero gradient).
+// Targets < 0 are ignored rows (zero loss, zero gradient). Each chunk the row source hands over goes
+// through WASM memory in sub-blocks of SUB rows (3 MB of W, 2 MB of logits at GPT-2 small's
+// N = 512), which bounds the kernels' memory, which never shrinks, independently of the chunk.
 import type { OpKernels } from '../../../core/ops.js';
 import { JOB, OP } from '../kernel-pool.js';
 import type { WasmKernels } from '../wasm-kernels.js';
+
+const SUB = 1024;
 
 function checkTargets(targets: Int32Array, N: number, V: number): void {
   for (let r = 0; r < N; r++) {
@@ -20,7 +24,7 @@ export function lmHeadCrossEntropy(wk: WasmKernels): OpKernels['lm-head-cross-en
   return {
     forward(losses, lse, dxu, x, w, targets, N, C, V, chunk) {
       checkTargets(targets, N, V);
-      const cs = Math.min(chunk, V);
+      const cs = Math.min(chunk, V, SUB);
       wk.reset();
       const ox = wk.put(x, N * C), ot = wk.put(targets, N);
       const om = wk.alloc(4 * N), os = wk.alloc(8 * N), otl = wk.alloc(4 * N);
@@ -31,17 +35,20 @@ export function lmHeadCrossEntropy(wk: WasmKernels): OpKernels['lm-head-cross-en
       wk.f32At(otl, N).fill(0);
       if (dxu) wk.f32At(oacc, N * C).fill(0);
       const wt = dxu ? new Float32Array(N * C) : null; // W[target] rows
-      for (let v0 = 0; v0 < V; v0 += chunk) {
-        const n = Math.min(chunk, V - v0);
-        const rows = w(v0, v0 + n);
-        wk.f32At(ow, n * C).set(rows.subarray(0, n * C));
-        wk.matmulAt(ox, ow, oL, N, n, C, false, true, false); // logits (N, n)
-        wk.run(OP.LM_SOFTMAX, N, N * n, (c) => c.set([oL, n, om, os, oacc, C, ot, v0, otl], JOB.ARGS));
-        if (dxu) {
-          wk.matmulAt(oL, ow, oacc, N, C, n, false, false, true); // acc(N,C) += P(N,n) @ W(n,C)
-          for (let r = 0; r < N; r++) {
-            const t = targets[r] - v0;
-            if (t >= 0 && t < n) wt!.set(rows.subarray(t * C, (t + 1) * C), r * C);
+      for (let c0 = 0; c0 < V; c0 += chunk) {
+        const rows = w(c0, Math.min(c0 + chunk, V));
+        for (let v0 = c0; v0 < Math.min(c0 + chunk, V); v0 += cs) {
+          const n = Math.min(cs, V - v0, c0 + chunk - v0);
+          const sub = rows.subarray((v0 - c0) * C, (v0 - c0 + n) * C);
+          wk.f32At(ow, n * C).set(sub);
+          wk.matmulAt(ox, ow, oL, N, n, C, false, true, false); // logits (N, n)
+          wk.run(OP.LM_SOFTMAX, N, N * n, (c) => c.set([oL, n, om, os, oacc, C, ot, v0, otl], JOB.ARGS));
+          if (dxu) {
+            wk.matmulAt(oL, ow, oacc, N, C, n, false, false, true); // acc(N,C) += P(N,n) @ W(n,C)
+            for (let r = 0; r < N; r++) {
+              const t = targets[r] - v0;
+              if (t >= 0 && t < n) wt!.set(sub.subarray(t * C, (t + 1) * C), r * C);
+            }
           }
         }
       }
@@ -62,20 +69,23 @@ export function lmHeadCrossEntropy(wk: WasmKernels): OpKernels['lm-head-cross-en
     },
     backward(dx, dw, x, w, targets, lse, N, C, V, chunk, dscale) {
       if (!dx && !dw) return;
-      const cs = Math.min(chunk, V);
+      const cs = Math.min(chunk, V, SUB);
       wk.reset();
       const ox = wk.put(x, N * C), ot = wk.put(targets, N), ol = wk.put(lse, N);
       const odx = dx ? wk.put(dx, N * C) : 0;
       const ow = wk.alloc(4 * cs * C), oL = wk.alloc(4 * N * cs), odw = dw ? wk.alloc(4 * cs * C) : 0;
-      for (let v0 = 0; v0 < V; v0 += chunk) {
-        const n = Math.min(chunk, V - v0);
-        wk.f32At(ow, n * C).set(w(v0, v0 + n).subarray(0, n * C));
-        wk.matmulAt(ox, ow, oL, N, n, C, false, true, false); // recompute logits (N, n)
-        wk.run(OP.LM_GRAD, N, N * n, (c, f) => { c.set([oL, n, ol, ot, v0], JOB.ARGS); f[JOB.FARGS] = dscale; });
-        if (dx) wk.matmulAt(oL, ow, odx, N, C, n, false, false, true); // dx(N,C) += d(N,n) @ W(n,C)
-        if (dw) {
-          wk.matmulAt(oL, ox, odw, n, C, N, true, false, false); // dW(n,C) = d^T(n,N) @ x(N,C)
-          dw(v0, v0 + n, wk.f32At(odw, n * C));
+      for (let c0 = 0; c0 < V; c0 += chunk) {
+        const rows = w(c0, Math.min(c0 + chunk, V));
+        for (let v0 = c0; v0 < Math.min(c0 + chunk, V); v0 += cs) {
+          const n = Math.min(cs, V - v0, c0 + chunk - v0);
+          wk.f32At(ow, n * C).set(rows.subarray((v0 - c0) * C, (v0 - c0 + n) * C));
+          wk.matmulAt(ox, ow, oL, N, n, C, false, true, false); // recompute logits (N, n)
+          wk.run(OP.LM_GRAD, N, N * n, (c, f) => { c.set([oL, n, ol, ot, v0], JOB.ARGS); f[JOB.FARGS] = dscale; });
+          if (dx) wk.matmulAt(oL, ow, odx, N, C, n, false, false, true); // dx(N,C) += d(N,n) @ W(n,C)
+          if (dw) {
+            wk.matmulAt(oL, ox, odw, n, C, N, true, false, false); // dW(n,C) = d^T(n,N) @ x(N,C)
+            dw(v0, v0 + n, wk.f32At(odw, n * C));
+          }
         }
       }
       if (dx) wk.take(odx, dx, N * C);
