@@ -40,9 +40,12 @@ export async function initCpuWasmBackend(wasm?: Uint8Array | URL | string, opts?
   setActiveBackend('cpu-wasm');
 }
 
-/** What initCpuWasmBackend loaded, for the agent's hello (backend limits); null before it ran. */
-export function cpuWasmInfo(): { variant: WasmVariant; threads: number; notes: string[] } | null {
-  return loaded ? { variant: loaded.variant, threads: loaded.threads, notes: [...loaded.notes] } : null;
+/**
+ * What initCpuWasmBackend loaded, for the agent's hello (backend limits), and the size its WASM
+ * memory has grown to (it never shrinks); null before it ran.
+ */
+export function cpuWasmInfo(): { variant: WasmVariant; threads: number; notes: string[]; memoryBytes: number } | null {
+  return loaded ? { variant: loaded.variant, threads: loaded.threads, notes: [...loaded.notes], memoryBytes: loaded.memory.buffer.byteLength } : null;
 }
 
 /** The backend limits an agent reports in its hello: the variant and threads really in use, and any fallback. */

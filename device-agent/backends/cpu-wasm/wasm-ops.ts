@@ -8,24 +8,35 @@ import type { WasmKernels } from './wasm-kernels.js';
 
 // A unit of an elementwise kernel: enough floats that claiming a chunk costs nothing in comparison.
 const ELEMS_PER_UNIT = 4096;
-// AdamW runs on slices this long, so four copies of a 38M-parameter embedding never sit in the arena.
-const ADAMW_SLICE = 1 << 20;
+// Elementwise kernels (GELU, AdamW) go through WASM memory in slices this long: 1 MB per operand,
+// so neither a (B, T, 4C) activation nor a 38M-parameter embedding grows the memory (which never
+// shrinks) by its own size; a slice still has 64 units to share between threads.
+const SLICE = 1 << 18;
 
 const elemUnits = (n: number) => Math.ceil(n / ELEMS_PER_UNIT);
+
+function slices(n: number, fn: (i0: number, len: number) => void): void {
+  for (let i0 = 0; i0 < n; i0 += SLICE) fn(i0, Math.min(SLICE, n - i0));
+}
 
 export function geluOp(wk: WasmKernels): OpKernels['gelu'] {
   return {
     forward(out, x, n) {
-      wk.reset();
-      const ox = wk.put(x, n), oo = wk.alloc(4 * n);
-      wk.run(OP.GELU_FWD, elemUnits(n), n, (c) => { c[JOB.ARGS] = oo; c[JOB.ARGS + 1] = ox; c[JOB.ARGS + 2] = n; c[JOB.ARGS + 3] = ELEMS_PER_UNIT; });
-      wk.take(oo, out, n);
+      slices(n, (i0, len) => {
+        wk.reset();
+        const ox = wk.put(x.subarray(i0, i0 + len)), oo = wk.alloc(4 * len);
+        wk.run(OP.GELU_FWD, elemUnits(len), len, (c) => c.set([oo, ox, len, ELEMS_PER_UNIT], JOB.ARGS));
+        wk.take(oo, out.subarray(i0, i0 + len));
+      });
     },
     backward(dx, x, dout, n) {
-      wk.reset();
-      const od = wk.put(dx, n), ox = wk.put(x, n), og = wk.put(dout, n);
-      wk.run(OP.GELU_BWD, elemUnits(n), n, (c) => { c[JOB.ARGS] = od; c[JOB.ARGS + 1] = ox; c[JOB.ARGS + 2] = og; c[JOB.ARGS + 3] = n; c[JOB.ARGS + 4] = ELEMS_PER_UNIT; });
-      wk.take(od, dx, n);
+      slices(n, (i0, len) => {
+        wk.reset();
+        const sub = (a: Float32Array) => a.subarray(i0, i0 + len);
+        const od = wk.put(sub(dx)), ox = wk.put(sub(x)), og = wk.put(sub(dout));
+        wk.run(OP.GELU_BWD, elemUnits(len), len, (c) => c.set([od, ox, og, len, ELEMS_PER_UNIT], JOB.ARGS));
+        wk.take(od, sub(dx));
+      });
     },
   };
 }
@@ -88,8 +99,7 @@ export function attentionOp(wk: WasmKernels): OpKernels['attention'] {
 export function adamwOp(wk: WasmKernels): OpKernels['adamw'] {
   return (p, g, m, v, n, lr, beta1, beta2, eps, weightDecay, bc1, bc2) => {
     const decay = 1 - lr * weightDecay, stepSize = lr / bc1, sqrtBc2 = Math.sqrt(bc2);
-    for (let i0 = 0; i0 < n; i0 += ADAMW_SLICE) {
-      const len = Math.min(ADAMW_SLICE, n - i0);
+    slices(n, (i0, len) => {
       const sub = (a: Float32Array) => a.subarray(i0, i0 + len);
       wk.reset();
       const op = wk.put(sub(p)), og = wk.put(sub(g)), om = wk.put(sub(m)), ov = wk.put(sub(v));
@@ -100,6 +110,6 @@ export function adamwOp(wk: WasmKernels): OpKernels['adamw'] {
       wk.take(op, sub(p));
       wk.take(om, sub(m));
       wk.take(ov, sub(v));
-    }
+    });
   };
 }
