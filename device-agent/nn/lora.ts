@@ -104,7 +104,7 @@ function foldAdapters(host: LoraHost, sign: 1 | -1): void {
       const [inF, outF] = W.shape;
       const delta = new Float32Array(inF * outF);
       kernel('matmul')(A.data, B.data, delta, inF, outF, lora.config.r, true, true, false);
-      kernel('scale').backward(W.data, delta, sign * lora.scale, delta.length);
+      kernel('scale').backward(W.mutableData(), delta, sign * lora.scale, delta.length); // a sharded W is written back (or refused if stored fp16)
     }
   });
 }
