@@ -4,6 +4,7 @@
 import type { AgentMessage, JobMessage } from '../protocol.js';
 import { gpt2ConfigFromHf, gpt2NameToHf, type Gpt2 } from '../models/gpt2.js';
 import { saveWeights } from '../io/weights.js';
+import type { ByteSource } from '../io/byte-source.js';
 import { exportLoraAdapter } from '../io/lora-files.js';
 import { Gpt2Tokenizer } from '../text/gpt2-tokenizer.js';
 import { TextDataset } from '../text/text-dataset.js';
@@ -21,6 +22,8 @@ export interface JobContext {
   send(msg: AgentMessage): void;
   cancelled(): string | null;
   fetchBytes(url: string): Promise<Uint8Array>;
+  /** The file at url read piece by piece (sharded models load tensor by tensor from it). */
+  fetchSource?(url: string): Promise<ByteSource>;
   fetchText(url: string): Promise<string>;
   /** PUT bytes to url, resolve the hub's {sha256, bytes}. */
   upload(url: string, bytes: Uint8Array): Promise<{ sha256: string; bytes: number }>;
@@ -37,7 +40,17 @@ async function loadModel(job: JobMessage, ctx: JobContext): Promise<{ model: Gpt
   const shardWith = job.train.sharding?.enabled ? (params: Param[]) => openSharder(job.train, params, ctx.openShardStore) : undefined;
   if (src.kind === 'random') return buildGpt2(gpt2ConfigFromHf(src.config, `${src.name} config`), { kind: 'random', seed: src.initSeed }, shardWith);
   const config = gpt2ConfigFromHf(JSON.parse(await ctx.fetchText(src.config)) as Record<string, unknown>, `${src.name}/config.json`);
-  return buildGpt2(config, { kind: 'safetensors', bytes: await ctx.fetchBytes(src.weights), source: `${src.name}/model.safetensors` }, shardWith);
+  const source = `${src.name}/model.safetensors`;
+  // a sharded model must never hold its weights file whole: read it tensor by tensor from the hub
+  if (shardWith && ctx.fetchSource) {
+    const file = await ctx.fetchSource(src.weights);
+    try {
+      return await buildGpt2(config, { kind: 'safetensors-source', src: file, source }, shardWith);
+    } finally {
+      await file.close();
+    }
+  }
+  return buildGpt2(config, { kind: 'safetensors', bytes: await ctx.fetchBytes(src.weights), source }, shardWith);
 }
 
 async function loadTokenizer(job: JobMessage, ctx: JobContext): Promise<Gpt2Tokenizer> {
