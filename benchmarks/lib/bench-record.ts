@@ -10,11 +10,14 @@ import { fileURLToPath } from 'node:url';
 export const benchRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const resultsDir = path.join(benchRoot, 'benchmarks/results');
 
-/** The checked-out commit and whether tracked files differ from it ('unknown' outside a checkout). */
+/**
+ * The checked-out commit and whether tracked files differ from it ('unknown' outside a checkout).
+ * benchmarks/results/ does not count: appending a result must not make the next run "dirty".
+ */
 export function gitState(): { commit: string; dirty: boolean } {
   try {
     const git = (...args: string[]) => execFileSync('git', args, { cwd: benchRoot, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
-    return { commit: git('rev-parse', '--short', 'HEAD'), dirty: git('status', '--porcelain', '--untracked-files=no') !== '' };
+    return { commit: git('rev-parse', '--short', 'HEAD'), dirty: git('status', '--porcelain', '--untracked-files=no', '--', '.', ':!benchmarks/results') !== '' };
   } catch {
     return { commit: 'unknown', dirty: false };
   }
