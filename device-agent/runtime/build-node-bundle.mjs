@@ -1,6 +1,6 @@
 // Builds Node bundles: plain ESM JavaScript that plain `node` runs with no loader. Running the agent
-// under `--import tsx` costs each process ~40 MB of RSS for the loader and the compiler it keeps
-// (benchmarks/README.md); a bundle costs nothing of that. Two sets:
+// under `--import tsx` cost each process ~40 MB of RSS at start (56 vs ~100 MB) and 10-45 MB at
+// its training peak (benchmarks/README.md); a bundle costs nothing of that. Two sets:
 //   out/node-agent/agent.js  the local agent (node-entry.ts), launched by main/transports/local-transport.ts
 //   out/bench/*.js           the benchmark children (benchmarks/lib/node-child.ts asks for them)
 // The WASM kernels and matmul-worker.js go to <outDir>/build/: wasm-kernels.ts looks for

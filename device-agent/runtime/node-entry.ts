@@ -1,7 +1,7 @@
 // Node entry of the device agent (the local device runs it as a child process, one per job),
 // bundled by build-node-bundle.mjs into out/node-agent/agent.js and run with no loader:
 // `node [--experimental-wasm-relaxed-simd] out/node-agent/agent.js --hub http://127.0.0.1:PORT --token T`
-// (`node --import tsx device-agent/runtime/node-entry.ts ...` runs the source the same way, ~40 MB heavier).
+// (`node --import tsx device-agent/runtime/node-entry.ts ...` runs the source the same way, ~40 MB heavier at start).
 // Connects to the hub's WebSocket, runs one job on the cpu-wasm backend, exits 0 on success.
 import os from 'node:os';
 import { parseArgs } from 'node:util';

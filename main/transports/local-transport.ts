@@ -4,7 +4,7 @@
 // The Node child is `node [--experimental-wasm-relaxed-simd] out/node-agent/agent.js --hub URL --token T`:
 // the agent bundled by device-agent/runtime/build-node-bundle.mjs (rebuilt here first when a source
 // changed), plain JavaScript with no loader, so the pid is the agent's and its RSS is the agent's
-// own (tsx as a loader cost ~40 MB). A TypeScript entry (tests' fake agent) runs under `--import tsx`.
+// own (tsx as a loader cost ~40 MB at start, 10-45 MB at the peak). A TypeScript entry (tests' fake agent) runs under `--import tsx`.
 // A transport built with runtime 'browser' is its own device ("local-chromium") beside "local".
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
