@@ -8,7 +8,9 @@ sides compute the same graph (tied LM head, tanh GELU, Conv1D layout); PyTorch c
 (B*T, V) logits, as it normally does.
 
 Usage: OMP_NUM_THREADS=2 /usr/bin/python3 benchmarks/perf/train-pytorch.py --threads 2 --mode lora --steps 5
-Prints progress on stderr and one JSON line on stdout: {"impl", "mode", "threads", "torch",
+--lockstep (the bench's way, so that our steps and these alternate under the same load): after init
+print {"ready": true}, then before each step wait for a line on stdin and after it print
+{"step", "ms", "loss"}. Prints progress on stderr and one JSON line last on stdout: {"impl", "mode", "threads", "torch",
 "trainable_params", "init_ms", "warmup_ms", "step_ms": [...], "losses": [...], "peak_rss_mb"}.
 peak_rss_mb is this process's VmHWM (torch's own libraries included), as on our side.
 Works with torch >= 1.13.
@@ -51,6 +53,7 @@ ap.add_argument("--steps", type=positive, default=5, help="timed steps after one
 ap.add_argument("--batch", type=positive, default=4)
 ap.add_argument("--seq", type=positive, default=128)
 ap.add_argument("--layers", type=positive, default=12)
+ap.add_argument("--lockstep", action="store_true", help="wait for a stdin line before each step, report each step on stdout")
 args = ap.parse_args()
 if args.seq > 1024:
     ap.error(f"--seq {args.seq} exceeds GPT-2's 1024 positions")
@@ -84,7 +87,11 @@ init_ms = (time.perf_counter() - t_init) * 1000
 gen = torch.Generator().manual_seed(7)
 ms, losses = [], []
 model.train()
+if args.lockstep:
+    print(json.dumps({"ready": True}), flush=True)
 for step in range(args.steps + 1):
+    if args.lockstep and not sys.stdin.readline():
+        sys.exit("--lockstep: stdin closed before every step ran")
     ids = torch.randint(0, V, (args.batch, args.seq + 1), generator=gen)
     t0 = time.perf_counter()
     opt.zero_grad(set_to_none=True)
@@ -98,6 +105,8 @@ for step in range(args.steps + 1):
     warm = " (warm-up)" if step == 0 else ""
     print(f"  pytorch {args.mode} step {step + 1}/{args.steps + 1}{warm}: {ms[-1] / 1000:.2f} s, loss {losses[-1]:.4f}",
           file=sys.stderr, flush=True)
+    if args.lockstep:
+        print(json.dumps({"step": step + 1, "ms": ms[-1], "loss": losses[-1]}), flush=True)
 print(json.dumps({
     "impl": "pytorch", "mode": args.mode, "threads": torch.get_num_threads(), "torch": torch.__version__,
     "layers": args.layers, "batch": args.batch, "seq": args.seq,

@@ -5,7 +5,11 @@
 // (train.ts) on the cpu-wasm backend with --threads threads, as the agent runs it (GC hook included).
 // Prints progress on stderr and one JSON line last on stdout. Run by train.bench.ts
 // (../lib/node-child.ts); --layers, --batch, --seq shrink it for development and tests.
+// --lockstep (the bench's way, so that PyTorch's steps alternate with ours under the same load):
+// after init print {"ready":true}, then before each step wait for a line on stdin and after it
+// print {"step","ms","loss"}.
 import { readFileSync } from 'node:fs';
+import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { cpuWasmInfo, initCpuWasmBackend } from '../../device-agent/backends/cpu-wasm/index.js';
 import { gpt2Presets, gpt2Trainable } from '../../device-agent/models/gpt2.js';
@@ -23,6 +27,7 @@ const { values } = parseArgs({
     layers: { type: 'string', default: '12' },
     batch: { type: 'string', default: '4' },
     seq: { type: 'string', default: '128' },
+    lockstep: { type: 'boolean', default: false },
   },
 });
 const int = (name: keyof typeof values, min: number) => {
@@ -53,6 +58,13 @@ const batches = Array.from({ length: steps + 1 }, () => Int32Array.from({ length
 let next = 0;
 const losses: number[] = [];
 const stepMs: number[] = [];
+const stdin = values.lockstep ? createInterface({ input: process.stdin }) : null;
+const lines = stdin?.[Symbol.asyncIterator]();
+const go = async () => {
+  if (lines && (await lines.next()).done) throw new Error('--lockstep: stdin closed before every step ran');
+};
+if (values.lockstep) console.log(JSON.stringify({ ready: true }));
+await go();
 await train(gpt2Trainable(model), { ...defaultTrainConfig, steps: steps + 1, batchSize: B, seqLen: T, lr: 1e-4, warmupSteps: 0, schedule: 'constant' }, {
   nextBatch: () => batches[next++],
   log: (r) => {
@@ -60,8 +72,13 @@ await train(gpt2Trainable(model), { ...defaultTrainConfig, steps: steps + 1, bat
     losses.push(r.loss);
     stepMs.push(r.ms);
     console.error(`  ours ${mode} step ${r.step}/${steps + 1}${r.step === 1 ? ' (warm-up)' : ''}: ${(r.ms / 1000).toFixed(2)} s, loss ${r.loss.toFixed(4)}`);
+    if (values.lockstep) console.log(JSON.stringify({ step: r.step, ms: r.ms, loss: r.loss }));
+  },
+  afterStep: async (step) => {
+    if (step < steps + 1) await go();
   },
 });
+stdin?.close();
 console.log(JSON.stringify({
   impl: 'fleettune', mode, threads: kernels.threads, variant: kernels.variant, kernel_notes: kernels.notes, layers: cfg.nLayer, batch: B, seq: T,
   trainable_params: model.params.numel((p) => p.tensor.requiresGrad), total_params: model.params.numel(),

@@ -3,7 +3,10 @@
 // both sides; LoRA r=8 alpha 16 on attn.c_attn + attn.c_proj, then full fine-tuning. Each side of
 // each mode runs in its own process (ours: train-run.ts, bundled and run like the local agent;
 // PyTorch: train-pytorch.py), one warm-up step then the median of BENCH_STEPS timed steps; peak
-// RSS is that process's VmHWM. Not a test: it checks first that both sides trained the same thing
+// RSS is that process's VmHWM. The two processes of a mode start together and then step in
+// lockstep, ours and PyTorch's steps alternating (the first of each pair alternating too), so both
+// see the same minutes of a shared machine; paired_ratio is the median over step pairs of
+// PyTorch's step time / ours. Not a test: it checks that both sides trained the same thing
 // (trainable-parameter counts equal, and for LoRA equal to r*(in+out) summed over the adapters;
 // warm-up losses finite, near ln(50257) and near each other), then reports.
 // Last stdout line: the issue's JSON; the full record is appended to benchmarks/results/train.jsonl.
@@ -13,7 +16,7 @@
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { appendResult, benchRoot, gitState, machineInfo } from '../lib/bench-record.js';
-import { benchMallocSetting, benchNodeFlags, benchRunner, runBenchChild, runJsonChild } from '../lib/node-child.js';
+import { benchMallocSetting, benchNodeFlags, benchRunner, LockstepChild, startLockstepBenchChild } from '../lib/node-child.js';
 
 const PYTHON = process.env.FLEETTUNE_PYTHON ?? '/usr/bin/python3';
 const B = 4;
@@ -53,20 +56,29 @@ const peerNote = torchVersion ? null : `PyTorch peer unavailable: ${PYTHON} cann
 const machine = machineInfo();
 const { commit, dirty } = gitState();
 console.log(`train step | ${machine.cpu} x ${machine.cores} | node ${machine.node} ${benchNodeFlags().join(' ')} (${benchRunner()}, ${benchMallocSetting()}) | torch ${torchVersion ?? 'missing'} | commit ${commit}${dirty ? '+dirty' : ''} | load ${machine.loadavg.join(' ')}`);
-console.log(`GPT-2 small shape, ${layers} layers, vocab ${V}, batch ${B} x seq ${T}, ${threads} threads, modes ${modes.join(', ')}: 1 warm-up + ${steps} timed steps per side, each side in its own process`);
+console.log(`GPT-2 small shape, ${layers} layers, vocab ${V}, batch ${B} x seq ${T}, ${threads} threads, modes ${modes.join(', ')}: 1 warm-up + ${steps} timed steps per side, each side in its own process, steps alternating`);
 if (peerNote) console.log(peerNote);
 
-// ---- run: per mode, ours then PyTorch, so the two sides of a mode run minutes apart at most ------
+// ---- run: per mode, both sides started together (init overlaps), then steps in lockstep ---------
 const ours: Record<string, Side> = {};
 const torch: Record<string, Side> = {};
+const paired: Record<string, number[]> = {}; // per timed step pair: PyTorch ms / our ms
 const common = ['--mode', '', '--steps', String(steps), '--threads', String(threads), '--layers', String(layers), '--batch', String(B), '--seq', String(T)];
 const withMode = (m: string) => common.map((a, i) => (i === 1 ? m : a));
 for (const mode of modes) {
-  ours[mode] = await runBenchChild<Side>('train-run', withMode(mode), { label: `train-run --mode ${mode}` });
-  if (torchVersion) {
-    const env = { ...process.env, OMP_NUM_THREADS: String(threads), OPENBLAS_NUM_THREADS: String(threads), MKL_NUM_THREADS: String(threads) };
-    torch[mode] = await runJsonChild<Side>(PYTHON, [path.join(benchRoot, 'benchmarks/perf/train-pytorch.py'), ...withMode(mode)], { label: `train-pytorch.py --mode ${mode}`, env });
+  const env = { ...process.env, OMP_NUM_THREADS: String(threads), OPENBLAS_NUM_THREADS: String(threads), MKL_NUM_THREADS: String(threads) };
+  const [o, p] = await Promise.all([
+    startLockstepBenchChild<Side>('train-run', withMode(mode), { label: `train-run --mode ${mode}` }),
+    torchVersion ? LockstepChild.start<Side>(PYTHON, [path.join(benchRoot, 'benchmarks/perf/train-pytorch.py'), ...withMode(mode)], { label: `train-pytorch.py --mode ${mode}`, env }) : null,
+  ]);
+  paired[mode] = [];
+  for (let i = 0; i <= steps; i++) { // step 0: the warm-up
+    const ms: Record<string, number> = {};
+    for (const [k, c] of i % 2 ? [['p', p], ['o', o]] as const : [['o', o], ['p', p]] as const) if (c) ms[k] = (await c.step()).ms;
+    if (i > 0 && p) paired[mode].push(ms.p / ms.o);
   }
+  ours[mode] = await o.finish();
+  if (p) torch[mode] = await p.finish();
 }
 
 // ---- correctness: both sides trained the same problem -------------------------------------------
@@ -96,13 +108,14 @@ const fields = (mode: string, prefix: string) => {
     [`${prefix}ratio`]: p ? round(tokensPerS(o) / tokensPerS(p), 3) : null,
     [`${prefix}peak_rss_mb`]: Math.round(o.peak_rss_mb),
     [`${prefix}pytorch_peak_rss_mb`]: p ? Math.round(p.peak_rss_mb) : null,
+    [`${prefix}paired_ratio`]: p ? round(median(paired[mode]), 3) : null,
   };
 };
 for (const mode of modes) {
   const o = ours[mode];
   const p = torch[mode];
   console.log(`${mode.padEnd(5)} ours    (cpu-wasm ${o.variant} ${o.threads}t): step ${spread(o)}, ${tokensPerS(o).toFixed(1)} tok/s, peak RSS ${o.peak_rss_mb.toFixed(0)} MB, ${o.trainable_params} trainable`);
-  if (p) console.log(`${mode.padEnd(5)} PyTorch (torch ${p.torch} ${p.threads}t):        step ${spread(p)}, ${tokensPerS(p).toFixed(1)} tok/s, peak RSS ${p.peak_rss_mb.toFixed(0)} MB -> ratio ${(tokensPerS(o) / tokensPerS(p)).toFixed(3)}`);
+  if (p) console.log(`${mode.padEnd(5)} PyTorch (torch ${p.torch} ${p.threads}t):        step ${spread(p)}, ${tokensPerS(p).toFixed(1)} tok/s, peak RSS ${p.peak_rss_mb.toFixed(0)} MB -> ratio ${(tokensPerS(o) / tokensPerS(p)).toFixed(3)}, paired ${median(paired[mode]).toFixed(3)} (${Math.min(...paired[mode]).toFixed(2)}-${Math.max(...paired[mode]).toFixed(2)})`);
 }
 const summary = {
   bench: 'train',
@@ -121,6 +134,7 @@ const file = appendResult('train', {
   loadavg_start: machine.loadavg, // machine.loadavg (appendResult) is the load at the end
   ours: Object.fromEntries(Object.entries(ours).map(([m, s]) => [m, sideRecord(s)])),
   pytorch: Object.fromEntries(Object.entries(torch).map(([m, s]) => [m, sideRecord(s)])),
+  paired_ratios: Object.fromEntries(Object.entries(paired).map(([m, xs]) => [m, xs.map((x) => round(x, 3))])),
 });
 console.log(`appended to ${path.relative(process.cwd(), file)}`);
 console.log(JSON.stringify(summary));
