@@ -67,6 +67,8 @@ export const trainSpec = z.object({
   sharding: shardingSpec.optional(),
   /** Recompute each block's activations in backward (on by default when sharding is on). */
   recompute: z.boolean().optional(),
+  /** Compute threads (the agent's default: its cores; more than the agent has are capped). */
+  threads: z.number().int().positive().optional(),
 });
 
 export const jobMessage = z.object({
@@ -118,7 +120,9 @@ const job = { jobId: z.string() };
 
 export const agentMessage = z.discriminatedUnion('type', [
   helloMessage,
-  z.object({ type: z.literal('started'), ...job, trainableParams: z.number().int(), totalParams: z.number().int(), trainWindows: z.number().int(), backend: z.string() }),
+  z.object({ type: z.literal('started'), ...job, trainableParams: z.number().int(), totalParams: z.number().int(), trainWindows: z.number().int(), backend: z.string(),
+    /** Compute threads the job really runs on (after the job's `threads`). */
+    threads: z.number().int().positive().optional() }),
   z.object({ type: z.literal('step'), ...job, step: z.number().int().positive(), loss: z.number(), lr: z.number(), tokens: z.number().int(), ms: z.number(), gradNorm: z.number(), sleepMs: z.number().default(0) }),
   z.object({ type: z.literal('eval'), ...job, step: z.number().int(), split: z.string(), loss: z.number(), ppl: z.number() }),
   z.object({

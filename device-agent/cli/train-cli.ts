@@ -5,7 +5,7 @@
 import { appendFileSync, mkdirSync, writeFileSync, readFileSync, existsSync, openSync, writeSync, closeSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { cpuWasmInfo, initCpuWasmBackend } from '../backends/cpu-wasm/index.js';
+import { cpuWasmInfo, initCpuWasmBackend, setCpuWasmThreads } from '../backends/cpu-wasm/index.js';
 import { Rng } from '../core/rng.js';
 import { gpt2ConfigToHf, gpt2NameToHf } from '../models/gpt2.js';
 import { Gpt2Tokenizer } from '../text/gpt2-tokenizer.js';
@@ -92,7 +92,10 @@ export async function main(argv: string[]): Promise<number> {
   }
   // the power monitor first: bad --pm_* flags fail before anything loads
   const power = new PowerMonitor(powerConfigFromFlags(f), createTelemetry({ manual: manualReadingFromFlags(f) }));
-  await initCpuWasmBackend();
+  if (f.threads !== undefined && !(Number(f.threads) >= 1)) throw new UsageError(`--threads must be at least 1, got ${f.threads}`);
+  const threads = f.threads === undefined ? undefined : Number(f.threads);
+  await initCpuWasmBackend(undefined, threads ? { threads } : undefined);
+  if (threads) await setCpuWasmThreads(threads); // the backend may have been loaded before (in-process callers)
   installNodeGcHook();
   // which matmul build and how many threads this process really got (Node 20 needs
   // --experimental-wasm-relaxed-simd for the relaxed-SIMD one: `npm run train` passes it via run-node.mjs)

@@ -48,5 +48,6 @@ export const trainFlags: Record<string, FlagSpec> = {
   shard_budget_mb: { type: 'float', default: 512, help: 'resident budget in MB (weights, gradients, moments, reads in flight)' },
   shard_fp16_disk: { type: 'int', default: 1, help: '1: store frozen weights as fp16 (half the I/O), 0: fp32 (bit-identical training); trainable ones are always fp32' },
   recompute: { type: 'switch', help: 'recompute block activations in backward (on with --shard_enable)' },
+  threads: { type: 'int', help: 'compute threads, this one included (default: the cores available)' },
   help: { type: 'switch', help: 'print this help' },
 };

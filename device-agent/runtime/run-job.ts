@@ -14,6 +14,7 @@ import type { Param } from '../core/parameter-table.js';
 import { evaluate, train } from '../train.js';
 import { memoryStats, resetPeak } from '../core/memory-tracker.js';
 import { activeBackend } from '../core/registry.js';
+import { cpuWasmInfo, setCpuWasmThreads } from '../backends/cpu-wasm/index.js';
 import { PowerMonitor, powerMessage, sleep } from '../power/power-monitor.js';
 import { createTelemetry, type PushedTelemetry } from '../power/telemetry-source.js';
 import { powerConfigFromSpec } from '../power/power-spec.js';
@@ -62,6 +63,7 @@ async function loadTokenizer(job: JobMessage, ctx: JobContext): Promise<Gpt2Toke
 export async function runJob(job: JobMessage, ctx: JobContext): Promise<void> {
   const { jobId } = job;
   resetPeak();
+  if (job.train.threads) await setCpuWasmThreads(job.train.threads);
   const { model, sharder } = await loadModel(job, ctx);
   const tokenizer = await loadTokenizer(job, ctx);
   const opts = { seqLen: job.train.seqLen, format: job.data.format };
@@ -80,7 +82,7 @@ export async function runJob(job: JobMessage, ctx: JobContext): Promise<void> {
       ctx.send({ type: 'artifact', jobId, kind: 'input', name, bytes: up.bytes, sha256: up.sha256 });
     }
   }
-  ctx.send({ type: 'started', jobId, trainableParams: run.trainableParams, totalParams: run.totalParams, trainWindows: trainSet.numWindows, backend: activeBackend() });
+  ctx.send({ type: 'started', jobId, trainableParams: run.trainableParams, totalParams: run.totalParams, trainWindows: trainSet.numWindows, backend: activeBackend(), threads: cpuWasmInfo()?.threads });
 
   let lastMemory = 0;
   const sendMemory = () => {

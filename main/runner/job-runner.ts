@@ -137,9 +137,12 @@ export async function runJobOnDevice(input: JobRunInput): Promise<JobRunOutcome>
             conn.send({ type: 'job', protocol: PROTOCOL_VERSION, jobId: runId, artifactUrl: hub.artifactBaseUrl(token!), ...input.job });
             emit({ type: 'status', runId, deviceId, status: 'running' });
             break;
-          case 'started':
-            store.patchRunConditions(runId, { backend: msg.backend, trainableParams: msg.trainableParams, totalParams: msg.totalParams, trainWindows: msg.trainWindows });
+          case 'started': {
+            // the job's `threads` may change what the hello reported
+            const limits = msg.threads ? { ...(store.getRun(runId)?.conditions.backendLimits ?? {}), threads: msg.threads } : null;
+            store.patchRunConditions(runId, { backend: msg.backend, trainableParams: msg.trainableParams, totalParams: msg.totalParams, trainWindows: msg.trainWindows, ...(limits ? { backendLimits: limits } : {}) });
             break;
+          }
           case 'step': {
             pendingSteps.push({ step: msg.step, loss: msg.loss, lr: msg.lr, tokens: msg.tokens, ms: msg.ms, gradNorm: msg.gradNorm, sleepMs: msg.sleepMs });
             emit({ type: 'step', runId, deviceId, step: msg.step, totalSteps: input.job.train.steps, loss: msg.loss, ms: msg.ms, tokens: msg.tokens, rssMb: peakHwm / 2 ** 20 });

@@ -48,6 +48,15 @@ export function cpuWasmInfo(): { variant: WasmVariant; threads: number; notes: s
   return loaded ? { variant: loaded.variant, threads: loaded.threads, notes: [...loaded.notes], memoryBytes: loaded.memory.buffer.byteLength } : null;
 }
 
+/**
+ * Runs the kernels on n threads from now on (capped at the cores the backend was loaded for; see
+ * WasmKernels.setThreads); resolves with the count in use. Call after initCpuWasmBackend.
+ */
+export async function setCpuWasmThreads(n: number): Promise<number> {
+  if (!loaded) throw new Error('setCpuWasmThreads: call initCpuWasmBackend() first');
+  return loaded.setThreads(n);
+}
+
 /** The backend limits an agent reports in its hello: the variant and threads really in use, and any fallback. */
 export function cpuWasmLimits(cores: number): Record<string, string | number | boolean> {
   const info = cpuWasmInfo();

@@ -153,11 +153,12 @@ export async function loadWasmKernels(source?: Uint8Array | URL | string, opts: 
   const threads = loaded.shared ? wantThreads : 1;
   const kernels = new WasmKernels(memory, exports, variant, threads, notes, opts.parallelMin ?? PARALLEL_MIN_MNK, opts.panelBytes ?? PANEL_BYTES);
   if (threads > 1) {
+    const module = loaded.module, workerUrl = opts.workerUrl ?? sibling(base!, 'kernel-worker.js')!;
+    kernels.poolFactory = (workers) => KernelPool.start(module, memory, exports, kernels.jobOffset, (i) => kernels.scratchOffset(i), workers, workerUrl, opts.spinMs ?? SPIN_MS);
     try {
-      const pool = await KernelPool.start(loaded.module, memory, exports, kernels.jobOffset, (i) => kernels.scratchOffset(i), threads - 1,
-        opts.workerUrl ?? sibling(base!, 'kernel-worker.js')!, opts.spinMs ?? SPIN_MS);
-      kernels.attachPool(pool);
+      kernels.attachPool(await kernels.poolFactory(threads - 1));
     } catch (err) {
+      kernels.poolFactory = null;
       notes.push(`single thread: kernel workers did not start (${(err as Error).message})`);
     }
   }
@@ -223,6 +224,28 @@ export class WasmKernels {
   /** Packing scratch of thread i (0 = the calling thread). */
   scratchOffset(i: number): number {
     return this.scratch0 + i * this.scratchBytes;
+  }
+
+  /** Starts a pool of n workers over this memory (null: threads are not possible here). */
+  poolFactory: ((workers: number) => Promise<KernelPool>) | null = null;
+
+  /** The most threads setThreads can give: the scratch regions laid out at load. */
+  get maxThreads(): number {
+    return this.poolFactory ? this.wantThreads : 1;
+  }
+
+  /**
+   * Runs later kernels on n threads (the caller included), capped at maxThreads; resolves with the
+   * count in use. Restarts the worker pool; results do not depend on the thread count.
+   */
+  async setThreads(n: number): Promise<number> {
+    if (!Number.isInteger(n) || n < 1) throw new Error(`threads must be a positive integer, got ${n}`);
+    const want = Math.min(n, this.maxThreads);
+    if (want === this.threads) return want;
+    this.pool?.dispose();
+    this.pool = null;
+    if (want > 1) this.attachPool(await this.poolFactory!(want - 1));
+    return this.threads;
   }
 
   attachPool(pool: KernelPool): void {

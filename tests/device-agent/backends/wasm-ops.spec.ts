@@ -222,3 +222,23 @@ describe('matmul with operand B in K panels (bounded WASM memory)', () => {
     }
   });
 });
+
+describe('setThreads', () => {
+  it('restarts the pool with fewer or more threads (capped at what was loaded), same results', async () => {
+    const wk = await loadWasmKernels(undefined, { threads: 2, parallelMin: 0 });
+    try {
+      const rng = new Rng(13);
+      const a = randn(rng, 64 * 96), b = randn(rng, 96 * 80);
+      const product = () => { const c = new Float32Array(64 * 80); wk.matmul(a, b, c, 64, 80, 96, false, false, false); return c; };
+      const two = product();
+      expect(await wk.setThreads(1)).toBe(1);
+      expect(wk.threads).toBe(1);
+      expect(firstDiff(product(), two)).toBe(-1);
+      expect(await wk.setThreads(8)).toBe(2); // scratch for 2 threads was laid out at load
+      expect(firstDiff(product(), two)).toBe(-1);
+      await expect(wk.setThreads(0)).rejects.toThrow(/positive integer/);
+    } finally {
+      wk.dispose();
+    }
+  });
+});

@@ -6,6 +6,7 @@ import { mkdtempSync, readFileSync, writeFileSync, existsSync, copyFileSync, mkd
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { main } from '../../../device-agent/cli/train-cli.js';
+import { setCpuWasmThreads } from '../../../device-agent/backends/cpu-wasm/index.js';
 import { writeTinyGpt2Fixture } from '../../../device-agent/fixtures/tiny-gpt2.js';
 import { parseRunLog, type StepRecord } from '../../../device-agent/run-log.js';
 
@@ -69,6 +70,17 @@ describe('train-cli', () => {
 });
 
 describe('train-cli flag validation', () => {
+  it('--threads sets the compute threads and the run log records them', async () => {
+    const log = path.join(dir, 'threads.jsonl');
+    try {
+      expect(await main([...common(), '--max_steps', '1', '--threads', '1', '--log', log])).toBe(0);
+      expect(parseRunLog(readFileSync(log, 'utf8'), log)[0]).toMatchObject({ type: 'run', config: { kernels: { threads: 1 } } });
+      await expect(main([...common(), '--max_steps', '1', '--threads', '0'])).rejects.toThrow(/--threads must be at least 1/);
+    } finally {
+      await setCpuWasmThreads(2);
+    }
+  });
+
   it('names the flag for out-of-range hyper-parameters', async () => {
     const base = ['--pretrained_dir', modelDir, '--data_dir', dataDir, '--max_steps', '1', '--seq_len', '16'];
     await expect(main([...base, '--lora_targets', 'attn.c_attn,attn.q_proj'])).rejects.toThrow(/--lora_targets/);

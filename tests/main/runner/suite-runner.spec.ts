@@ -120,10 +120,10 @@ describe('runSuite on this computer', () => {
     store.close();
   });
 
-  it('sharding and the power monitor reach the agent: identical losses with fp32 shards, scheduled sleeps recorded', async () => {
+  it('sharding, threads and the power monitor reach the agent: identical losses with fp32 shards, scheduled sleeps recorded', async () => {
     const store = ResultsStore.open(path.join(dir, 'shard.db'));
     const s = suite({
-      matrix: { sharding: [{ enabled: false, budgetMb: 1 }, { enabled: true, budgetMb: 0.25, fp16: false }] },
+      matrix: { sharding: [{ enabled: false, budgetMb: 1 }, { enabled: true, budgetMb: 0.25, fp16: false }], threads: [1] },
       power: { schedule: '0-2:150' },
     });
     const r = await runSuite({ suite: s, devices: [new LocalTransport()], store, outDir: path.join(dir, 'shard'), cacheDir: path.join(dir, 'cache') });
@@ -136,6 +136,8 @@ describe('runSuite on this computer', () => {
     expect(mem.some((m) => (m.shardResidentBytes ?? 0) > 0)).toBe(true);
     expect(Math.max(...mem.map((m) => m.shardResidentBytes ?? 0))).toBeLessThanOrEqual(0.25 * 2 ** 20);
     expect(store.getPowerSamples(r.runs[1].runId).some((p) => p.state === 'schedule')).toBe(true);
+    // the job's thread count replaced the hello's (the agent starts with one per core)
+    for (const x of r.runs) expect(store.getRun(x.runId)!.conditions.backendLimits).toMatchObject({ threads: 1 });
     store.close();
   });
 
