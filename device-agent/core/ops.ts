@@ -67,6 +67,8 @@ export interface OpKernels {
   };
   /** Inverted dropout with a precomputed keep mask (1/(1-p) or 0 per element). */
   dropout: { forward(out: Float32Array, x: Float32Array, mask: Float32Array, n: number): void };
+  /** out(n) = the float32 values of float16 bit patterns (exact; the sharder's fp16 storage). */
+  'float16-to-float32'(out: Float32Array, bits: Uint16Array, n: number): void;
   /** One AdamW update in place, torch.optim.AdamW's formula (decoupled weight decay, bias corrections bc1/bc2). */
   adamw(p: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array, n: number, lr: number, beta1: number, beta2: number, eps: number, weightDecay: number, bc1: number, bc2: number): void;
 }
@@ -87,6 +89,7 @@ export const opShapes: Record<OpName, string> = {
   embedding: 'ids (B,T), wte (V,C), wpe (P,C) -> (B,T,C)',
   dropout: '(n), mask (n) -> (n)',
   adamw: 'p, g, m, v (n) -> in place',
+  'float16-to-float32': 'uint16 bits (n) -> (n)',
 };
 
 export const opNames = Object.keys(opShapes) as OpName[];

@@ -32,3 +32,8 @@ export function kernel<K extends OpName>(op: K): OpKernels[K] {
   if (!k) throw new Error(`backend "${backend}" has no kernel for op "${op}"; see the backend parity test for which ops each backend implements`);
   return k as OpKernels[K];
 }
+
+/** The active backend's kernel for op, or null when no backend is active or it lacks the op (for code that has a plain fallback). */
+export function kernelIfAny<K extends OpName>(op: K): OpKernels[K] | null {
+  return active ? ((kernels.get(`${active}/${op}`) as OpKernels[K] | undefined) ?? null) : null;
+}

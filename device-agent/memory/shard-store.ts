@@ -5,6 +5,7 @@
 // Only the Node store can read ahead (a worker thread, read-ahead.ts): OPFS sync access handles
 // belong to the worker that opened them, and that worker is busy computing, so nothing overlaps.
 import { float16BitsToFloat32, float32ToFloat16Bits } from '../io/float16.js';
+import { kernelIfAny } from '../core/registry.js';
 import { ReadAheadWorker, type PendingRead } from './read-ahead.js';
 
 export type { PendingRead } from './read-ahead.js';
@@ -33,7 +34,13 @@ export function encodeValues(values: Float32Array, fp16: boolean): Uint8Array {
 
 export function decodeValues(bytes: Uint8Array, count: number, fp16: boolean): Float32Array {
   if (!fp16) return new Float32Array(bytes.buffer, bytes.byteOffset, count);
-  return float16BitsToFloat32(new Uint16Array(bytes.buffer, bytes.byteOffset, count));
+  const bits = new Uint16Array(bytes.buffer, bytes.byteOffset, count);
+  // the backend's SIMD decoder where one is loaded (~4x faster than the JS loop), the same values
+  const decode = kernelIfAny('float16-to-float32');
+  if (!decode) return float16BitsToFloat32(bits);
+  const out = new Float32Array(count);
+  decode(out, bits, count);
+  return out;
 }
 
 /** In-memory store: for tests and as the reference for the others (it bounds nothing). */

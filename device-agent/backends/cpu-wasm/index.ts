@@ -5,7 +5,7 @@
 // Call initCpuWasmBackend() once before building models; cpuWasmInfo() says what it loaded.
 import { registerKernel, setActiveBackend } from '../../core/registry.js';
 import { loadWasmKernels, type WasmKernelOptions, type WasmKernels, type WasmVariant } from './wasm-kernels.js';
-import { adamwOp, attentionOp, geluOp, layerNormOp } from './wasm-ops.js';
+import { adamwOp, attentionOp, float16Op, geluOp, layerNormOp } from './wasm-ops.js';
 import { crossEntropy } from './kernels/cross-entropy.js';
 import { lmHeadCrossEntropy } from './kernels/lm-head-cross-entropy.js';
 import { embedding } from './kernels/embedding.js';
@@ -35,6 +35,7 @@ export async function initCpuWasmBackend(wasm?: Uint8Array | URL | string, opts?
     registerKernel('cpu-wasm', 'add', add);
     registerKernel('cpu-wasm', 'scale', scale);
     registerKernel('cpu-wasm', 'dropout', dropout);
+    registerKernel('cpu-wasm', 'float16-to-float32', float16Op(wk));
     loaded = wk;
   }
   setActiveBackend('cpu-wasm');

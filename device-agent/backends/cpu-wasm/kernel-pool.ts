@@ -17,7 +17,7 @@ export const JOB_BYTES = JOB.WORDS * 4;
 
 /** Kernel codes of the OP word (assembly/kernel-job.ts OP_*). */
 export const OP = {
-  MATMUL: 0, ATTN_FWD: 1, ATTN_BWD: 2, GELU_FWD: 3, GELU_BWD: 4, LN_FWD: 5, LN_BWD_X: 6, LN_BWD_W: 7, ADAMW: 8, LM_SOFTMAX: 9, LM_GRAD: 10,
+  MATMUL: 0, ATTN_FWD: 1, ATTN_BWD: 2, GELU_FWD: 3, GELU_BWD: 4, LN_FWD: 5, LN_BWD_X: 6, LN_BWD_W: 7, ADAMW: 8, LM_SOFTMAX: 9, LM_GRAD: 10, F16_DECODE: 11,
 } as const;
 
 /** Writes one job's kernel fields (OP, operands, UNITS) into the record; the pool does the rest. */

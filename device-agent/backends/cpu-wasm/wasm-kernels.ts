@@ -356,6 +356,13 @@ export class WasmKernels {
     return off;
   }
 
+  /** Copies 16-bit values into a new arena slot; returns its byte offset. */
+  putU16(src: Uint16Array): number {
+    const off = this.alloc(2 * src.length);
+    new Uint16Array(this.memory.buffer, off, src.length).set(src);
+    return off;
+  }
+
   /** Copies n floats at byte offset off out into dst. */
   take(off: number, dst: Float32Array, n = dst.length): void {
     dst.set(this.f32.subarray(off >> 2, (off >> 2) + n));

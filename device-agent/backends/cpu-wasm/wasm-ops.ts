@@ -113,3 +113,14 @@ export function adamwOp(wk: WasmKernels): OpKernels['adamw'] {
     });
   };
 }
+
+export function float16Op(wk: WasmKernels): OpKernels['float16-to-float32'] {
+  return (out, bits, n) => {
+    slices(n, (i0, len) => {
+      wk.reset();
+      const os = wk.putU16(bits.subarray(i0, i0 + len)), od = wk.alloc(4 * len);
+      wk.run(OP.F16_DECODE, elemUnits(len), len, (c) => c.set([od, os, len, ELEMS_PER_UNIT], JOB.ARGS));
+      wk.take(od, out.subarray(i0, i0 + len));
+    });
+  };
+}

@@ -8,7 +8,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Rng } from '../../../device-agent/core/rng';
 import { loadWasmKernels, type WasmKernels } from '../../../device-agent/backends/cpu-wasm/wasm-kernels';
 import { relaxedSimdSupported } from '../../../device-agent/backends/cpu-wasm/wasm-features';
-import { adamwOp, attentionOp, geluOp, layerNormOp } from '../../../device-agent/backends/cpu-wasm/wasm-ops';
+import { adamwOp, attentionOp, float16Op, geluOp, layerNormOp } from '../../../device-agent/backends/cpu-wasm/wasm-ops';
+import { float16BitsToFloat32 } from '../../../device-agent/io/float16';
 import { lmHeadCrossEntropy } from '../../../device-agent/backends/cpu-wasm/kernels/lm-head-cross-entropy';
 import { refAdamw, refAttention, refGelu, refLayerNorm } from './reference-kernels';
 
@@ -239,6 +240,19 @@ describe('setThreads', () => {
       await expect(wk.setThreads(0)).rejects.toThrow(/positive integer/);
     } finally {
       wk.dispose();
+    }
+  });
+});
+
+describe('float16 -> float32 (the sharder fp16 storage decoder)', () => {
+  it('equals the JS decoder bit for bit on all 65536 bit patterns (NaN payloads, subnormals, signed zeros), on 1 and 2 threads', () => {
+    const bits = new Uint16Array(65536 * 5 + 3); // several slices and a tail
+    for (let i = 0; i < bits.length; i++) bits[i] = (i * 40503) & 0xffff; // every pattern, shuffled
+    const want = float16BitsToFloat32(bits);
+    for (const wk of [one, two]) {
+      const out = new Float32Array(bits.length);
+      float16Op(wk)(out, bits, bits.length);
+      expect(firstDiff(out, want)).toBe(-1);
     }
   });
 });

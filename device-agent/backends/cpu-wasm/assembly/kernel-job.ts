@@ -9,6 +9,7 @@ import { geluBackward, geluForward } from './gelu';
 import { layerNormBackwardW, layerNormBackwardX, layerNormForward } from './layer-norm';
 import { adamwUpdate } from './adamw';
 import { lmSoftmaxChunk, lmSoftmaxGrad } from './lm-head';
+import { float16Decode } from './float16';
 
 // Job record, i32 words from `job` (kernel-pool.ts has the same table; keep them in step):
 const CLAIM = 0; // (gen & 0xffff) << 16 | next chunk index; the tag makes a late thread's claim fail
@@ -22,7 +23,7 @@ const ARGS = 20; // other ops: i32 arguments from here
 const FARGS = 36; // and f32 arguments from here
 
 const OP_MATMUL = 0, OP_ATTN_FWD = 1, OP_ATTN_BWD = 2, OP_GELU_FWD = 3, OP_GELU_BWD = 4, OP_LN_FWD = 5,
-  OP_LN_BWD_X = 6, OP_LN_BWD_W = 7, OP_ADAMW = 8, OP_LM_SOFTMAX = 9, OP_LM_GRAD = 10;
+  OP_LN_BWD_X = 6, OP_LN_BWD_W = 7, OP_ADAMW = 8, OP_LM_SOFTMAX = 9, OP_LM_GRAD = 10, OP_F16_DECODE = 11;
 
 @inline function word(job: usize, i: i32): i32 { return load<i32>(job + (<usize>i << 2)); }
 @inline function arg(job: usize, i: i32): i32 { return load<i32>(job + (<usize>(ARGS + i) << 2)); }
@@ -69,6 +70,7 @@ function runChunk(job: usize, idx: i32, scratch: usize): void {
     case OP_ADAMW: adamwUpdate(ptr(job, 0), ptr(job, 1), ptr(job, 2), ptr(job, 3), lo(job, u0, 4), lo(job, u1, 4), farg(job, 0), farg(job, 1), farg(job, 2), farg(job, 3), farg(job, 4), farg(job, 5), farg(job, 6), farg(job, 7)); break;
     case OP_LM_SOFTMAX: lmSoftmaxChunk(ptr(job, 0), arg(job, 1), ptr(job, 2), ptr(job, 3), ptr(job, 4), arg(job, 5), ptr(job, 6), arg(job, 7), ptr(job, 8), u0, u1); break;
     case OP_LM_GRAD: lmSoftmaxGrad(ptr(job, 0), arg(job, 1), ptr(job, 2), ptr(job, 3), arg(job, 4), farg(job, 0), u0, u1); break;
+    case OP_F16_DECODE: float16Decode(ptr(job, 0), ptr(job, 1), lo(job, u0, 2), lo(job, u1, 2)); break;
     default: unreachable();
   }
 }
