@@ -339,6 +339,19 @@ export class WasmKernels {
     this.top = this.base;
   }
 
+  /**
+   * For a call that may run inside another call (a row source decoding fp16 shards while the LM head
+   * kernel holds its operands): allocate above the current top, then release(mark) to give it back,
+   * instead of reset(), which would reuse the outer call's operands.
+   */
+  mark(): number {
+    return this.top;
+  }
+
+  release(mark: number): void {
+    this.top = mark;
+  }
+
   /** Reserves `bytes` (64-byte aligned) for the current call; returns the byte offset. */
   alloc(bytes: number): number {
     const off = alignUp(this.top);

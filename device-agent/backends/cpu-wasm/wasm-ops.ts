@@ -116,11 +116,17 @@ export function adamwOp(wk: WasmKernels): OpKernels['adamw'] {
 
 export function float16Op(wk: WasmKernels): OpKernels['float16-to-float32'] {
   return (out, bits, n) => {
-    slices(n, (i0, len) => {
-      wk.reset();
-      const os = wk.putU16(bits.subarray(i0, i0 + len)), od = wk.alloc(4 * len);
-      wk.run(OP.F16_DECODE, elemUnits(len), len, (c) => c.set([od, os, len, ELEMS_PER_UNIT], JOB.ARGS));
-      wk.take(od, out.subarray(i0, i0 + len));
-    });
+    // runs inside other calls (the LM head's row source reads fp16 shards): above their operands
+    const mark = wk.mark();
+    try {
+      slices(n, (i0, len) => {
+        wk.release(mark);
+        const os = wk.putU16(bits.subarray(i0, i0 + len)), od = wk.alloc(4 * len);
+        wk.run(OP.F16_DECODE, elemUnits(len), len, (c) => c.set([od, os, len, ELEMS_PER_UNIT], JOB.ARGS));
+        wk.take(od, out.subarray(i0, i0 + len));
+      });
+    } finally {
+      wk.release(mark);
+    }
   };
 }

@@ -196,6 +196,20 @@ describe.each([
     expectSameBits(a, b);
   });
 
+  it('a row source that runs a kernel itself (fp16 shards decoded in WASM) leaves the LM head operands intact', () => {
+    const half = new Uint16Array(V * C);
+    for (let i = 0; i < half.length; i++) half[i] = 0x3c00 | (i & 0x3ff); // values in [1, 2)
+    const Wh = float16BitsToFloat32(half);
+    const run = (rowSource: (v0: number, v1: number) => Float32Array) => {
+      const losses = new Float32Array(N), lse = new Float32Array(N), dxu = new Float32Array(N * C);
+      lmHeadCrossEntropy(two).forward(losses, lse, dxu, x, rowSource, targets, N, C, V, chunk);
+      return { losses, lse, dxu };
+    };
+    const plain = run((v0, v1) => Wh.subarray(v0 * C, v1 * C));
+    const nested = run((v0, v1) => { const out = new Float32Array((v1 - v0) * C); float16Op(two)(out, half.subarray(v0 * C, v1 * C), out.length); return out; });
+    expectSameBits(nested, plain);
+  });
+
   it('refuses a target outside the vocabulary', () => {
     const bad = targets.slice(); bad[7] = V;
     expect(() => lmHeadCrossEntropy(one).forward(new Float32Array(N), new Float32Array(N), null, x, rows, bad, N, C, V, chunk)).toThrow(new RegExp(`target id ${V} at row 7 is outside the vocabulary`));
