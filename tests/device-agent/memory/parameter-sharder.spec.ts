@@ -2,48 +2,17 @@
 // budget the training is bit-identical to the unsharded run, the resident bytes never exceed the
 // budget, fp16 storage stays close, and a budget too small is refused with the minimum.
 import { beforeAll, describe, expect, it } from 'vitest';
+import { cfg, model, shardCfg, trainRun } from './lora-train-fixture.js';
 import { mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { initCpuWasmBackend } from '../../../device-agent/backends/cpu-wasm/index.js';
-import { gpt2Loss, gpt2Parameters, initGpt2, type Gpt2, type Gpt2Config } from '../../../device-agent/models/gpt2.js';
+import { gpt2Parameters, initGpt2, type Gpt2 } from '../../../device-agent/models/gpt2.js';
 import { addLora } from '../../../device-agent/nn/lora.js';
-import { tape } from '../../../device-agent/core/autograd.js';
-import { Rng } from '../../../device-agent/core/rng.js';
-import { AdamW } from '../../../device-agent/optim/adamw.js';
-import { ParameterSharder, type ShardingConfig } from '../../../device-agent/memory/parameter-sharder.js';
+import { ParameterSharder } from '../../../device-agent/memory/parameter-sharder.js';
 import { FsShardStore, MemoryShardStore } from '../../../device-agent/memory/shard-store.js';
 
-const cfg: Gpt2Config = { vocabSize: 96, nPositions: 16, nEmbd: 16, nLayer: 3, nHead: 2, layerNormEpsilon: 1e-5 };
-const B = 2;
-const T = 8;
 
-function model(opts: { recompute?: boolean; dropout?: number } = {}): Gpt2 {
-  const params = gpt2Parameters(cfg);
-  initGpt2(params, cfg, 5);
-  params.setTrainable(() => false);
-  const m: Gpt2 = { config: cfg, params, lora: null, recompute: opts.recompute };
-  addLora(m, cfg.nLayer, { r: 4, alpha: 8, dropout: opts.dropout ?? 0, targets: ['attn.c_attn', 'attn.c_proj', 'mlp.c_fc', 'mlp.c_proj'] }, 9);
-  return m;
-}
-
-/** Train `steps` AdamW steps on seeded batches; return the losses and the final LoRA values. */
-function trainRun(m: Gpt2, steps: number): { losses: number[]; lora: Float32Array[] } {
-  const rng = new Rng(77);
-  const opt = new AdamW(m.params, { beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0.01 });
-  const losses: number[] = [];
-  for (let s = 0; s < steps; s++) {
-    m.params.zeroGrad();
-    const tokens = Int32Array.from({ length: B * (T + 1) }, () => rng.int(cfg.vocabSize));
-    const loss = gpt2Loss(m, tokens, B, T);
-    losses.push(loss.item());
-    tape.backward(loss);
-    opt.step(1e-2);
-  }
-  return { losses, lora: m.params.trainable().map((p) => p.tensor.data.slice()) };
-}
-
-const shardCfg = (budgetBytes: number, extra: Partial<ShardingConfig> = {}): ShardingConfig => ({ budgetBytes, fp16: false, rowChunk: 32, chunkAboveBytes: 4096, ...extra });
 const frozen = (m: Gpt2) => m.params.entries.filter((p) => !p.tensor.requiresGrad);
 
 beforeAll(() => initCpuWasmBackend());

@@ -3,22 +3,15 @@
 // is not started), changed units are written back and clean ones just dropped, and training with
 // read-ahead on a real file-system store is bit-identical to unsharded training.
 import { beforeAll, describe, expect, it } from 'vitest';
+import { model, shardCfg, trainRun } from './lora-train-fixture.js';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { initCpuWasmBackend } from '../../../device-agent/backends/cpu-wasm/index.js';
-import { gpt2Loss, gpt2Parameters, initGpt2, type Gpt2, type Gpt2Config } from '../../../device-agent/models/gpt2.js';
-import { addLora } from '../../../device-agent/nn/lora.js';
-import { tape } from '../../../device-agent/core/autograd.js';
-import { Rng } from '../../../device-agent/core/rng.js';
-import { AdamW } from '../../../device-agent/optim/adamw.js';
-import { ParameterSharder, type ShardingConfig } from '../../../device-agent/memory/parameter-sharder.js';
+import { ParameterSharder } from '../../../device-agent/memory/parameter-sharder.js';
 import { FsShardStore } from '../../../device-agent/memory/shard-store.js';
 import { newUnit, UnitCache } from '../../../device-agent/memory/unit-cache.js';
 
-const cfg: Gpt2Config = { vocabSize: 96, nPositions: 16, nEmbd: 16, nLayer: 3, nHead: 2, layerNormEpsilon: 1e-5 };
-const B = 2;
-const T = 8;
 let dir: string;
 
 beforeAll(async () => {
@@ -77,34 +70,9 @@ describe('UnitCache with read-ahead', () => {
   });
 });
 
-function model(opts: { recompute?: boolean } = {}): Gpt2 {
-  const params = gpt2Parameters(cfg);
-  initGpt2(params, cfg, 5);
-  params.setTrainable(() => false);
-  const m: Gpt2 = { config: cfg, params, lora: null, recompute: opts.recompute };
-  addLora(m, cfg.nLayer, { r: 4, alpha: 8, dropout: 0.1, targets: ['attn.c_attn', 'attn.c_proj', 'mlp.c_fc', 'mlp.c_proj'] }, 9);
-  return m;
-}
-
-function trainRun(m: Gpt2, steps: number): { losses: number[]; lora: Float32Array[] } {
-  const rng = new Rng(77);
-  const opt = new AdamW(m.params, { beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0.01 });
-  const losses: number[] = [];
-  for (let s = 0; s < steps; s++) {
-    m.params.zeroGrad();
-    const tokens = Int32Array.from({ length: B * (T + 1) }, () => rng.int(cfg.vocabSize));
-    const loss = gpt2Loss(m, tokens, B, T);
-    losses.push(loss.item());
-    tape.backward(loss);
-    opt.step(1e-2);
-  }
-  return { losses, lora: m.params.trainable().map((p) => p.tensor.data.slice()) };
-}
-
-const shardCfg = (budgetBytes: number, extra: Partial<ShardingConfig> = {}): ShardingConfig => ({ budgetBytes, fp16: false, rowChunk: 32, chunkAboveBytes: 4096, ...extra });
 
 async function shardedModel(budget: number, readAhead: boolean, recompute: boolean) {
-  const m = model({ recompute });
+  const m = model({ dropout: 0.1, recompute });
   const sharder = new ParameterSharder(await FsShardStore.open(dir, { readAhead }), shardCfg(budget));
   sharder.shard(m.params.entries.filter((p) => !p.tensor.requiresGrad));
   m.prefetch = (next, now, backward) => sharder.prefetch(next, now, backward);
@@ -113,7 +81,7 @@ async function shardedModel(budget: number, readAhead: boolean, recompute: boole
 
 describe('training with read-ahead', () => {
   it('is bit-identical to unsharded and to read-ahead off, and resident + in-flight bytes stay within the budget', async () => {
-    const reference = trainRun(model(), 4);
+    const reference = trainRun(model({ dropout: 0.1 }), 4);
     // 8 KB: the two largest units (the two MLP weights) and nothing else; 24 KB: about two blocks
     for (const budget of [8 * 1024, 24 * 1024]) {
       for (const recompute of [true, false]) {
