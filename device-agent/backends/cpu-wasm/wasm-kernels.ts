@@ -265,26 +265,27 @@ export class WasmKernels {
     checkLength('b', b, sb, transB ? `(N=${N}, K=${K}) (transB)` : `(K=${K}, N=${N})`);
     checkLength('c', c, sc, `(M=${M}, N=${N})`);
     if (sc === 0) return;
-    this.reset();
-    const offA = this.put(a, sa), offC = accumulate ? this.put(c, sc) : this.alloc(4 * sc);
-    if (4 * sb <= this.panelBytes || K <= K_BLOCK) {
-      this.matmulAt(offA, this.put(b, sb), offC, M, N, K, transA, transB, accumulate);
-    } else {
-      // op(B) (a weight, usually) goes through memory in panels of kp rows, so a 9 MB weight does
-      // not need 9 MB more of WASM memory (which never shrinks). kp is a multiple of the kernel's
-      // K block: each panel's product is added to C exactly as the kernel's own K loop would.
-      const kp = Math.max(K_BLOCK, Math.floor(this.panelBytes / (4 * N) / K_BLOCK) * K_BLOCK);
-      const offP = this.alloc(4 * Math.min(kp, K) * N);
-      for (let k0 = 0; k0 < K; k0 += kp) {
-        const kn = Math.min(kp, K - k0);
-        const panel = this.f32At(offP, kn * N);
-        if (!transB) panel.set(b.subarray(k0 * N, (k0 + kn) * N));
-        else for (let n = 0; n < N; n++) panel.set(b.subarray(n * K + k0, n * K + k0 + kn), n * kn);
-        const offAk = offA + 4 * (transA ? k0 * M : k0);
-        this.matmulAt(offAk, offP, offC, M, N, kn, transA, transB, accumulate || k0 > 0, transA ? M : K, transB ? kn : N);
+    this.scoped(() => {
+      const offA = this.put(a, sa), offC = accumulate ? this.put(c, sc) : this.alloc(4 * sc);
+      if (4 * sb <= this.panelBytes || K <= K_BLOCK) {
+        this.matmulAt(offA, this.put(b, sb), offC, M, N, K, transA, transB, accumulate);
+      } else {
+        // op(B) (a weight, usually) goes through memory in panels of kp rows, so a 9 MB weight does
+        // not need 9 MB more of WASM memory (which never shrinks). kp is a multiple of the kernel's
+        // K block: each panel's product is added to C exactly as the kernel's own K loop would.
+        const kp = Math.max(K_BLOCK, Math.floor(this.panelBytes / (4 * N) / K_BLOCK) * K_BLOCK);
+        const offP = this.alloc(4 * Math.min(kp, K) * N);
+        for (let k0 = 0; k0 < K; k0 += kp) {
+          const kn = Math.min(kp, K - k0);
+          const panel = this.f32At(offP, kn * N);
+          if (!transB) panel.set(b.subarray(k0 * N, (k0 + kn) * N));
+          else for (let n = 0; n < N; n++) panel.set(b.subarray(n * K + k0, n * K + k0 + kn), n * kn);
+          const offAk = offA + 4 * (transA ? k0 * M : k0);
+          this.matmulAt(offAk, offP, offC, M, N, kn, transA, transB, accumulate || k0 > 0, transA ? M : K, transB ? kn : N);
+        }
       }
-    }
-    this.take(offC, c, sc);
+      this.take(offC, c, sc);
+    });
   }
 
   /**
@@ -334,25 +335,21 @@ export class WasmKernels {
     }
   }
 
-  /** Starts a new call: forgets the previous call's operands. */
-  reset(): void {
-    this.top = this.base;
-  }
-
   /**
-   * For a call that may run inside another call (a row source decoding fp16 shards while the LM head
-   * kernel holds its operands): allocate above the current top, then release(mark) to give it back,
-   * instead of reset(), which would reuse the outer call's operands.
+   * Runs fn with the arena as it is and gives back what fn allocated when it returns or throws. Every
+   * call scopes its operands this way, so a call made while another holds its operands (a row
+   * source decoding fp16 shards inside the LM head kernel) allocates above them instead of over them.
    */
-  mark(): number {
-    return this.top;
+  scoped<T>(fn: () => T): T {
+    const top = this.top;
+    try {
+      return fn();
+    } finally {
+      this.top = top;
+    }
   }
 
-  release(mark: number): void {
-    this.top = mark;
-  }
-
-  /** Reserves `bytes` (64-byte aligned) for the current call; returns the byte offset. */
+  /** Reserves `bytes` (64-byte aligned) for the current call (see scoped); returns the byte offset. */
   alloc(bytes: number): number {
     const off = alignUp(this.top);
     this.top = off + bytes;
