@@ -11,7 +11,8 @@ export interface ByteSource {
   close(): Promise<void>;
 }
 
-function checkRange(size: number, offset: number, length: number, source: string): void {
+/** Throws unless [offset, offset + length) lies inside a source of `size` bytes. */
+export function checkRange(size: number, offset: number, length: number, source: string): void {
   if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(length) || offset < 0 || length < 0 || offset + length > size) {
     throw new Error(`${source}: read of ${length} bytes at ${offset} is outside the ${size}-byte file; the file is truncated or changed while reading — download it again`);
   }

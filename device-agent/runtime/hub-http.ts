@@ -1,7 +1,7 @@
 // The agent's HTTP side of the hub, the same in Node 20+ and browsers (both have fetch): download
 // model / tokenizer / data files (whole, or piece by piece with Range requests), upload artifacts
 // with PUT. Errors name the URL and the status.
-import type { ByteSource } from '../io/byte-source.js';
+import { checkRange, type ByteSource } from '../io/byte-source.js';
 import type { JobContext } from './run-job.js';
 
 /**
@@ -17,9 +17,7 @@ export async function httpRangeSource(url: string): Promise<ByteSource> {
   return {
     size,
     read: async (offset, length) => {
-      if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(length) || offset < 0 || length < 0 || offset + length > size) {
-        throw new Error(`${url}: read of ${length} bytes at ${offset} is outside the ${size}-byte file`);
-      }
+      checkRange(size, offset, length, url);
       if (length === 0) return new Uint8Array(0);
       const res = await fetch(url, { headers: { Range: `bytes=${offset}-${offset + length - 1}` } });
       if (res.status !== 206) throw new Error(`GET ${url} bytes ${offset}-${offset + length - 1}: HTTP ${res.status}, expected 206 Partial Content`);
