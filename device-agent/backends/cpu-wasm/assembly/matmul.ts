@@ -64,14 +64,7 @@ function packA(dst: usize, a: usize, lda: i32, transA: i32, ic: i32, mc: i32, pc
       let k = 0;
       if (rows == MR) {
         for (; k + 4 <= kc; k += 4) {
-          const src = r0 + (<usize>k << 2);
-          const v0 = v128.load(src), v1 = v128.load(src + ld), v2 = v128.load(src + 2 * ld), v3 = v128.load(src + 3 * ld);
-          const t0 = i32x4.shuffle(v0, v1, 0, 4, 1, 5), t1 = i32x4.shuffle(v2, v3, 0, 4, 1, 5);
-          const t2 = i32x4.shuffle(v0, v1, 2, 6, 3, 7), t3 = i32x4.shuffle(v2, v3, 2, 6, 3, 7);
-          v128.store(dst, i32x4.shuffle(t0, t1, 0, 1, 4, 5));
-          v128.store(dst, i32x4.shuffle(t0, t1, 2, 3, 6, 7), 16);
-          v128.store(dst, i32x4.shuffle(t2, t3, 0, 1, 4, 5), 32);
-          v128.store(dst, i32x4.shuffle(t2, t3, 2, 3, 6, 7), 48);
+          transpose4(dst, r0 + (<usize>k << 2), ld, 16);
           dst += 64;
         }
       }
@@ -113,8 +106,8 @@ function packB(dst: usize, b: usize, ldb: i32, transB: i32, jc: i32, nc: i32, pc
         const s0 = b + ((<usize>j0 * <usize>ldb + <usize>pc) << 2);
         for (; k + 4 <= kc; k += 4) {
           const src = s0 + (<usize>k << 2);
-          transpose4(dst, src, ld);
-          transpose4(dst + 16, src + 4 * ld, ld);
+          transpose4(dst, src, ld, 32);
+          transpose4(dst + 16, src + 4 * ld, ld, 32);
           dst += 128;
         }
       }
@@ -127,15 +120,15 @@ function packB(dst: usize, b: usize, ldb: i32, transB: i32, jc: i32, nc: i32, pc
 }
 
 // Loads 4 rows of 4 floats (row stride ld bytes) and stores them transposed, one 16-byte column
-// every 32 bytes: the layout of half of a packed B panel.
-@inline function transpose4(dst: usize, src: usize, ld: usize): void {
+// every `step` bytes: 16 for a packed A panel (4 rows per k), 32 for half of a packed B panel.
+@inline function transpose4(dst: usize, src: usize, ld: usize, step: usize): void {
   const v0 = v128.load(src), v1 = v128.load(src + ld), v2 = v128.load(src + 2 * ld), v3 = v128.load(src + 3 * ld);
   const t0 = i32x4.shuffle(v0, v1, 0, 4, 1, 5), t1 = i32x4.shuffle(v2, v3, 0, 4, 1, 5);
   const t2 = i32x4.shuffle(v0, v1, 2, 6, 3, 7), t3 = i32x4.shuffle(v2, v3, 2, 6, 3, 7);
   v128.store(dst, i32x4.shuffle(t0, t1, 0, 1, 4, 5));
-  v128.store(dst, i32x4.shuffle(t0, t1, 2, 3, 6, 7), 32);
-  v128.store(dst, i32x4.shuffle(t2, t3, 0, 1, 4, 5), 64);
-  v128.store(dst, i32x4.shuffle(t2, t3, 2, 3, 6, 7), 96);
+  v128.store(dst + step, i32x4.shuffle(t0, t1, 2, 3, 6, 7));
+  v128.store(dst + 2 * step, i32x4.shuffle(t2, t3, 0, 1, 4, 5));
+  v128.store(dst + 3 * step, i32x4.shuffle(t2, t3, 2, 3, 6, 7));
 }
 
 // One 4x8 tile over kc steps. Full tiles go straight to C; edge tiles go to the scratch tile and
