@@ -21,11 +21,11 @@ function fillRows(y: Float32Array, bias: Tensor | null, rows: number, N: number)
   return true;
 }
 
-/** y(rows, N) = x(rows, K) @ op(w) (+ bias); w is (K, N) (Conv1D layout) or (N, K) when transW. */
 /**
- * y = x @ op(w) (+ bias). valueUnused: record the op for backward but leave y's values unset (all
- * zero) — for an activation-checkpoint replay whose output only carries gradients back (a block's
- * last linear: its backward needs x and w, never y).
+ * y(rows, N) = x(rows, K) @ op(w) (+ bias); w is (K, N) (Conv1D layout) or (N, K) when transW.
+ * valueUnused: record the op for backward but leave y's values unset (all zero) — for an
+ * activation-checkpoint replay whose output only carries gradients back (a block's last linear:
+ * its backward needs x and w, never y).
  */
 export function matmul(x: Tensor, w: Tensor, opts: { transW?: boolean; bias?: Tensor | null; valueUnused?: boolean } = {}): Tensor {
   const transW = opts.transW ?? false;
@@ -200,7 +200,7 @@ export function lmHeadCrossEntropy(x: Tensor, w: Tensor, targets: Int32Array, ch
   res.requiresGrad = tape.record('lm-head-cross-entropy', [x, w], () => {
     if (!res.grad) return;
     const dscale = res.grad[0] / count;
-    if (dxu && x.requiresGrad) {
+    if (dxu) {
       const dx = x.ensureGrad();
       for (let i = 0; i < dxu.length; i++) dx[i] += dscale * dxu[i];
     }

@@ -91,7 +91,7 @@ export class ResultsStore {
   createSuiteRun(s: SuiteRunInput): string {
     const id = s.id ?? newId('suite');
     this.stmt(`INSERT INTO suite_runs (id, suite_name, suite_hash, suite_json, started_at, status, out_dir, owner)
-      VALUES (?, ?, ?, ?, ?, 'running', ?, ?)`).run(id, s.suiteName, hashSuite(s.suite), JSON.stringify(s.suite ?? null), s.startedAt ?? now(), s.outDir ?? null, ownerTag());
+      VALUES (?, ?, ?, ?, ?, 'running', ?, ?)`).run(id, s.suiteName, hashSuite(s.suite), JSON.stringify(s.suite ?? null), s.startedAt ?? now(), s.outDir ?? null, OWNER);
     return id;
   }
 
@@ -99,7 +99,7 @@ export class ResultsStore {
     check('suite run status', status, suiteRunStatuses);
     const done = status === 'running' ? null : finishedAt;
     this.mustChange(this.stmt('UPDATE suite_runs SET status = ?, finished_at = ?, owner = CASE WHEN ? THEN ? ELSE owner END WHERE id = ?')
-      .run(status, done, status === 'running' ? 1 : 0, ownerTag(), id), 'suite run', id);
+      .run(status, done, status === 'running' ? 1 : 0, OWNER, id), 'suite run', id);
   }
 
   getSuiteRun(id: string): SuiteRunRow | undefined {
@@ -160,7 +160,7 @@ export class ResultsStore {
     const id = r.id ?? newId('run');
     this.stmt(`INSERT INTO runs (id, suite_run_id, job_key, device_id, kind, impl, status, attempt, name, source, created_at, job_json, conditions_json, owner)
       VALUES (@id, @suiteRunId, @jobKey, @deviceId, @kind, @impl, @status, @attempt, @name, @source, @createdAt, @job, @conditions, @owner)`).run({
-      owner: ownerTag(),
+      owner: OWNER,
       id, suiteRunId: r.suiteRunId ?? null, jobKey: r.jobKey ?? null, deviceId: r.deviceId ?? null, kind: r.kind, impl: r.impl,
       status: r.status ?? 'queued', attempt: r.attempt ?? 1, name: r.name ?? null, source: r.source ?? null, createdAt: now(),
       job: r.job === undefined ? null : JSON.stringify(r.job), conditions: JSON.stringify(r.conditions ?? {}),
@@ -183,7 +183,7 @@ export class ResultsStore {
         attempt = COALESCE(@attempt, attempt),
         owner = CASE WHEN @status = 'running' THEN @owner ELSE owner END
       WHERE id = @id`).run({
-      id, status, t, final: final ? 1 : 0, owner: ownerTag(), startedAt: opts.startedAt ?? null, finishedAt: opts.finishedAt ?? null,
+      id, status, t, final: final ? 1 : 0, owner: OWNER, startedAt: opts.startedAt ?? null, finishedAt: opts.finishedAt ?? null,
       hasError: opts.error !== undefined ? 1 : 0, error: opts.error ?? null, attempt: opts.attempt ?? null,
     }), 'run', id);
   }
@@ -370,9 +370,7 @@ function toDevice(r: Row): DeviceRow {
 }
 
 /** This process as the owner of rows it sets running: "<host>#<pid>". */
-export function ownerTag(): string {
-  return `${os.hostname()}#${process.pid}`;
-}
+const OWNER = `${os.hostname()}#${process.pid}`;
 
 /** Whether the owner process of a row still runs: unknown for other hosts (true), false for none. */
 export function ownerAlive(owner: string | null): boolean {
