@@ -9,7 +9,7 @@
 import type { Param } from '../core/parameter-table.js';
 import type { Residency, Tensor } from '../core/tensor.js';
 import type { MomentStore } from '../optim/adamw.js';
-import { noteGarbage } from '../core/memory-tracker.js';
+import { boundMemory, noteGarbage } from '../core/memory-tracker.js';
 import type { ShardStore } from './shard-store.js';
 import { newUnit, UnitCache, type ShardStats, type Unit } from './unit-cache.js';
 
@@ -51,10 +51,12 @@ export class ParameterSharder implements Residency, MomentStore {
   private readonly entries = new Map<Tensor, Entry>();
   private readonly cache: UnitCache;
   private readonly momentChunk: number;
+  private closed = false;
 
   constructor(store: ShardStore, private readonly config: ShardingConfig) {
     this.cache = new UnitCache(store, config.budgetBytes, config.prefetch ?? true);
     this.momentChunk = config.momentChunk ?? DEFAULT_MOMENT_CHUNK;
+    boundMemory(true);
   }
 
   private static trains(p: Param, config: ShardingConfig): boolean {
@@ -330,6 +332,9 @@ export class ParameterSharder implements Residency, MomentStore {
 
   /** Drop everything and remove the store (the model's sharded tensors cannot be read afterwards). */
   close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    boundMemory(false);
     this.cache.close();
   }
 }

@@ -7,7 +7,7 @@ import { ParameterTable, type ParamSink } from '../core/parameter-table.js';
 import { Rng } from '../core/rng.js';
 import { tape } from '../core/autograd.js';
 import * as F from '../nn/functional.js';
-import { linear, type LoraState } from '../nn/lora.js';
+import { linear, linearNeedsInputOnlyForValue, type LoraState } from '../nn/lora.js';
 
 // ----- config -----
 
@@ -133,7 +133,8 @@ function blockTensors(model: Gpt2, i: number): Tensor[] {
 /**
  * One pre-LN transformer block: x (B, T, C) -> (B, T, C). replay: this is an activation-checkpoint
  * recomputation in backward, whose output only carries gradients, so the last linear records its
- * backward without computing its values (a third of the block's forward FLOPs).
+ * backward without computing its values (a third of the block's forward FLOPs), and, when that
+ * linear is frozen, the GELU before it does not compute its output either (6 MB at B4 T128).
  */
 function gpt2Block(model: Gpt2, i: number, x: Tensor, B: number, T: number, replay = false): Tensor {
   const { config: cfg, params: p } = model;
@@ -143,7 +144,8 @@ function gpt2Block(model: Gpt2, i: number, x: Tensor, B: number, T: number, repl
   const att = F.attention(qkv, B, T, cfg.nHead); // (B, T, C)
   x = F.add(x, linear(model, `${h}.attn.c_proj`, att)); // residual: (B, T, C)
   const ln2 = F.layerNorm(x, p.tensor(`${h}.ln_2.weight`), p.tensor(`${h}.ln_2.bias`), cfg.layerNormEpsilon);
-  const fc = F.gelu(linear(model, `${h}.mlp.c_fc`, ln2)); // fc: (B, T, 4C)
+  // replaying, c_proj's output is not computed; if c_proj is frozen (LoRA elsewhere), neither is its input
+  const fc = F.gelu(linear(model, `${h}.mlp.c_fc`, ln2), { valueUnused: replay && linearNeedsInputOnlyForValue(model, `${h}.mlp.c_proj`) }); // fc: (B, T, 4C)
   return F.add(x, linear(model, `${h}.mlp.c_proj`, fc, replay)); // (B, T, C)
 }
 

@@ -106,9 +106,14 @@ export function layerNorm(x: Tensor, w: Tensor, b: Tensor, eps: number): Tensor 
   return res;
 }
 
-export function gelu(x: Tensor): Tensor {
-  const res = out(x.shape, false);
-  kernel('gelu').forward(res.data, x.data, x.size);
+/**
+ * GELU (tanh form). valueUnused: record the op for backward (which needs x, not the output) but do
+ * not compute the output: it stays unallocated (reads as zeros) — for a checkpoint replay whose
+ * consumer never reads it (a frozen linear whose output is itself unused).
+ */
+export function gelu(x: Tensor, opts: { valueUnused?: boolean } = {}): Tensor {
+  const res = opts.valueUnused ? new Tensor(x.shape, undefined, false, true) : out(x.shape, false);
+  if (!opts.valueUnused) kernel('gelu').forward(res.data, x.data, x.size);
   res.requiresGrad = tape.record('gelu', [x], () => {
     if (res.grad && x.requiresGrad) kernel('gelu').backward(x.ensureGrad(), x.data, res.grad, x.size);
   });

@@ -75,6 +75,17 @@ export function addLora(host: LoraHost, nLayer: number, config: LoraConfig, seed
   return state;
 }
 
+/**
+ * Whether linear(host, module, x) reads x's values only to compute its own output: a plain frozen
+ * linear (no active adapter, weight not training), whose backward needs its weight, never x. An
+ * activation-checkpoint replay that skips such a layer's output may then skip computing x too.
+ */
+export function linearNeedsInputOnlyForValue(host: LoraHost, module: string): boolean {
+  const p = host.params;
+  const adapted = host.lora && !host.lora.merged && p.has(`${module}.lora_A`);
+  return !adapted && !p.tensor(`${module}.weight`).requiresGrad;
+}
+
 /** A Conv1D linear layer at module path `module`, with its LoRA adapter when one is attached. */
 export function linear(host: LoraHost, module: string, x: Tensor, valueUnused = false): Tensor {
   const p = host.params;

@@ -11,13 +11,13 @@ export const cfg: Gpt2Config = { vocabSize: 96, nPositions: 16, nEmbd: 16, nLaye
 export const B = 2;
 export const T = 8;
 
-/** Frozen seeded base weights with LoRA (r 4) on all four targets. */
-export function model(opts: { recompute?: boolean; dropout?: number } = {}): Gpt2 {
+/** Frozen seeded base weights with LoRA (r 4) on all four targets, or on `targets`. */
+export function model(opts: { recompute?: boolean; dropout?: number; targets?: string[] } = {}): Gpt2 {
   const params = gpt2Parameters(cfg);
   initGpt2(params, cfg, 5);
   params.setTrainable(() => false);
   const m: Gpt2 = { config: cfg, params, lora: null, recompute: opts.recompute };
-  addLora(m, cfg.nLayer, { r: 4, alpha: 8, dropout: opts.dropout ?? 0, targets: ['attn.c_attn', 'attn.c_proj', 'mlp.c_fc', 'mlp.c_proj'] }, 9);
+  addLora(m, cfg.nLayer, { r: 4, alpha: 8, dropout: opts.dropout ?? 0, targets: opts.targets ?? ['attn.c_attn', 'attn.c_proj', 'mlp.c_fc', 'mlp.c_proj'] }, 9);
   return m;
 }
 

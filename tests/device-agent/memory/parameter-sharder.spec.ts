@@ -23,6 +23,11 @@ describe('activation recomputation', () => {
       expect(trainRun(model({ recompute: true, dropout }), 4)).toEqual(trainRun(model({ dropout }), 4));
     }
   });
+
+  it('is bit-identical with the MLP frozen, where the replay skips the GELU output too', () => {
+    const targets = ['attn.c_attn', 'attn.c_proj'];
+    expect(trainRun(model({ recompute: true, targets }), 3)).toEqual(trainRun(model({ targets }), 3));
+  });
 });
 
 describe('ParameterSharder', () => {
