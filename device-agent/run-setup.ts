@@ -39,8 +39,14 @@ export async function buildGpt2(config: Gpt2Config, weights: Gpt2Weights, shardW
   }
   params.setTrainable(() => false);
   const model: Gpt2 = { config, params, lora: null };
-  if (sharder) model.prefetch = (next, now, backward) => sharder.prefetch(next, now, backward);
+  if (sharder) attachSharder(model, sharder);
   return { model, sharder };
+}
+
+/** The model tells the sharder which block comes next (read-ahead) and which block inputs can leave memory until backward. */
+function attachSharder(model: Gpt2, sharder: ParameterSharder): void {
+  model.prefetch = (next, now, backward) => sharder.prefetch(next, now, backward);
+  if (sharder.offloadsActivations) model.offload = (key, t) => sharder.offloadActivation(key, t);
 }
 
 export interface PreparedRun {
@@ -104,8 +110,7 @@ export async function prepareRun(model: Gpt2, spec: TrainSpec, trainSet: TextDat
     const base = model.params.entries.filter((p) => p.kind !== 'lora_A' && p.kind !== 'lora_B');
     sharder = await openSharder(spec, base, opts.openStore);
     sharder.shard(base);
-    const s = sharder;
-    model.prefetch = (next, now, backward) => s.prefetch(next, now, backward);
+    attachSharder(model, sharder);
   }
   const batches = trainSet.batches(spec.batchSize, new Rng(spec.seed));
   return {

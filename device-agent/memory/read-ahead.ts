@@ -70,7 +70,8 @@ export class ReadAheadWorker {
     const { Worker, MessageChannel, receiveMessageOnPort } = await import('node:worker_threads');
     const { port1, port2 } = new MessageChannel();
     const counter = new SharedArrayBuffer(4);
-    const w = new Worker(WORKER_SOURCE, { eval: true, workerData: { port: port2, counter }, transferList: [port2] });
+    // it only reads files into buffers it is lent: a small V8 heap is enough
+    const w = new Worker(WORKER_SOURCE, { eval: true, workerData: { port: port2, counter }, transferList: [port2], resourceLimits: { maxYoungGenerationSizeMb: 1, maxOldGenerationSizeMb: 32 } });
     w.unref(); // a store that was never closed must not keep the process alive
     port1.unref();
     return new ReadAheadWorker(w, port1, counter, receiveMessageOnPort);

@@ -12,6 +12,8 @@ export type { PendingRead } from './read-ahead.js';
 
 export interface ShardStore {
   readonly kind: 'fs' | 'opfs' | 'memory';
+  /** Keys not planned up front can be written (not OPFS, whose files are opened before training). */
+  readonly newKeys: boolean;
   write(key: string, bytes: Uint8Array): void;
   /** Read exactly `length` bytes of key into a fresh buffer. */
   read(key: string, length: number): Uint8Array;
@@ -46,6 +48,7 @@ export function decodeValues(bytes: Uint8Array, count: number, fp16: boolean): F
 /** In-memory store: for tests and as the reference for the others (it bounds nothing). */
 export class MemoryShardStore implements ShardStore {
   readonly kind = 'memory' as const;
+  readonly newKeys = true;
   private readonly map = new Map<string, Uint8Array>();
   write(key: string, bytes: Uint8Array): void {
     this.map.set(key, bytes.slice());
@@ -73,6 +76,7 @@ type NodeFs = typeof import('node:fs');
  */
 export class FsShardStore implements ShardStore {
   readonly kind = 'fs' as const;
+  readonly newKeys = true;
   readAhead?: (key: string, length: number) => PendingRead;
   private constructor(private readonly fs: NodeFs, private readonly dir: string, private readonly join: (a: string, b: string) => string, private readonly worker: ReadAheadWorker | null) {
     if (worker) this.readAhead = (key, length) => worker.read(this.file(key), length);
@@ -134,6 +138,7 @@ interface SyncAccessHandle {
  */
 export class OpfsShardStore implements ShardStore {
   readonly kind = 'opfs' as const;
+  readonly newKeys = false;
   private constructor(private readonly handles: Map<string, SyncAccessHandle>, private readonly cleanup: () => Promise<void>) {}
 
   static async open(keys: string[], folder = 'fleettune-shards'): Promise<OpfsShardStore> {

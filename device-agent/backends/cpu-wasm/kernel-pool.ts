@@ -160,10 +160,13 @@ type WorkerMsg = { type: 'ready' | 'error'; message?: string };
 async function spawn(url: URL | string): Promise<PoolWorker> {
   if (isNode) {
     const { Worker } = await import('node:worker_threads');
-    return new Worker(typeof url === 'string' && !url.startsWith('file:') ? url : new URL(url));
+    return new Worker(typeof url === 'string' && !url.startsWith('file:') ? url : new URL(url), { resourceLimits: WORKER_HEAP });
   }
   return new Worker(url, { type: 'module', name: 'fleettune-kernels' });
 }
+
+/** A kernel worker's JS does almost nothing (it runs WASM on shared memory): a small V8 heap is enough. */
+const WORKER_HEAP = { maxYoungGenerationSizeMb: 1, maxOldGenerationSizeMb: 32 };
 
 function onMessage(w: PoolWorker, cb: (m: WorkerMsg) => void, onError: (e: Error) => void): void {
   if (isNode) {

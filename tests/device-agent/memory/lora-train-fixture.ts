@@ -1,7 +1,7 @@
 // The tiny LoRA model and seeded AdamW training loop that the sharding specs (parameter-sharder,
 // prefetch) compare sharded and unsharded runs with: same config, same batches, same optimizer.
 import { gpt2Loss, gpt2Parameters, initGpt2, type Gpt2, type Gpt2Config } from '../../../device-agent/models/gpt2.js';
-import { addLora } from '../../../device-agent/nn/lora.js';
+import { addLora, type LoraTarget } from '../../../device-agent/nn/lora.js';
 import { tape } from '../../../device-agent/core/autograd.js';
 import { Rng } from '../../../device-agent/core/rng.js';
 import { AdamW } from '../../../device-agent/optim/adamw.js';
@@ -12,7 +12,7 @@ export const B = 2;
 export const T = 8;
 
 /** Frozen seeded base weights with LoRA (r 4) on all four targets, or on `targets`. */
-export function model(opts: { recompute?: boolean; dropout?: number; targets?: string[] } = {}): Gpt2 {
+export function model(opts: { recompute?: boolean; dropout?: number; targets?: LoraTarget[] } = {}): Gpt2 {
   const params = gpt2Parameters(cfg);
   initGpt2(params, cfg, 5);
   params.setTrainable(() => false);

@@ -7,8 +7,10 @@ import { mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { initCpuWasmBackend } from '../../../device-agent/backends/cpu-wasm/index.js';
-import { gpt2Parameters, initGpt2, type Gpt2 } from '../../../device-agent/models/gpt2.js';
-import { addLora } from '../../../device-agent/nn/lora.js';
+import { gpt2Loss, gpt2Parameters, initGpt2, type Gpt2 } from '../../../device-agent/models/gpt2.js';
+import { addLora, type LoraTarget } from '../../../device-agent/nn/lora.js';
+import { Tensor } from '../../../device-agent/core/tensor.js';
+import { tape } from '../../../device-agent/core/autograd.js';
 import { ParameterSharder } from '../../../device-agent/memory/parameter-sharder.js';
 import { FsShardStore, MemoryShardStore } from '../../../device-agent/memory/shard-store.js';
 
@@ -25,7 +27,7 @@ describe('activation recomputation', () => {
   });
 
   it('is bit-identical with the MLP frozen, where the replay skips the GELU output too', () => {
-    const targets = ['attn.c_attn', 'attn.c_proj'];
+    const targets: LoraTarget[] = ['attn.c_attn', 'attn.c_proj'];
     expect(trainRun(model({ recompute: true, targets }), 3)).toEqual(trainRun(model({ targets }), 3));
   });
 });
@@ -43,6 +45,33 @@ describe('ParameterSharder', () => {
     expect(stats.evictions).toBeGreaterThan(0);
     expect(stats.peakResidentBytes).toBeLessThanOrEqual(budget);
     expect(stats.reads).toBeGreaterThan(stats.writes); // weights came back from the store, repeatedly
+  });
+
+  it('offloads checkpointed block inputs to the store until backward: bit-identical, and they leave memory', () => {
+    const reference = trainRun(model(), 3);
+    const m = model({ recompute: true });
+    const store = new MemoryShardStore();
+    const sharder = new ParameterSharder(store, shardCfg(8 * 1024));
+    sharder.shard(frozen(m));
+    expect(sharder.offloadsActivations).toBe(true);
+    const offloaded: Tensor[] = [];
+    m.offload = (key, t) => {
+      sharder.offloadActivation(key, t);
+      offloaded.push(t);
+      expect(t.resident).toBe(false); // gone from memory right away, read back in backward
+    };
+    expect(trainRun(m, 3)).toEqual(reference);
+    expect(offloaded.length).toBe(3 * cfg.nLayer); // every block's input, every step
+    m.offload = undefined;
+    tape.noGrad(() => gpt2Loss(m, Int32Array.from({ length: 2 * 9 }, (_, i) => i % cfg.vocabSize), 2, 8)); // no backward coming: nothing offloaded
+    expect(offloaded.length).toBe(3 * cfg.nLayer);
+  });
+
+  it('does not offload activations where the store cannot take new keys (OPFS opens its files up front)', () => {
+    const store = Object.assign(new MemoryShardStore(), { newKeys: false });
+    const sharder = new ParameterSharder(store, shardCfg(1 << 20));
+    expect(sharder.offloadsActivations).toBe(false);
+    expect(() => sharder.offloadActivation('h.0.input', new Tensor([2, 2]))).toThrow(/cannot take activations/);
   });
 
   it('row-chunks the token embedding (the LM head and the lookup read rows)', () => {
