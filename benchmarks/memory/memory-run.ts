@@ -3,9 +3,13 @@
 // seq 128, a few AdamW steps; prints one JSON line with the OS peak RSS (VmHWM), losses, step ms and
 // sharder stats. Run by memory.bench.ts (bundled, under plain node with the agent's flags: ../lib/node-child.ts);
 // `--budget 0` is the unsharded baseline. phases: VmHWM after start (kernels loaded), init, each step.
+// --lockstep: prints {"ready":true} once initialised, then runs one step per line read from stdin and
+// prints {"step","ms","loss"} after it (../lib/node-child.ts LockstepChild), so that the bench can
+// alternate a sharded run's steps with the baseline's under the same load.
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import { parseArgs } from 'node:util';
+import { createInterface } from 'node:readline';
 import { initCpuWasmBackend } from '../../device-agent/backends/cpu-wasm/index.js';
 import { gpt2Presets, gpt2Trainable } from '../../device-agent/models/gpt2.js';
 import { buildGpt2 } from '../../device-agent/run-setup.js';
@@ -19,7 +23,7 @@ import { FsShardStore } from '../../device-agent/memory/shard-store.js';
 import { LM_HEAD_CHUNK } from '../../device-agent/nn/functional.js';
 import { defaultTrainConfig, train } from '../../device-agent/train.js';
 
-const { values } = parseArgs({ options: { budget: { type: 'string', default: '0' }, fp16: { type: 'string', default: '1' }, steps: { type: 'string', default: '3' }, recompute: { type: 'string' } } });
+const { values } = parseArgs({ options: { budget: { type: 'string', default: '0' }, fp16: { type: 'string', default: '1' }, steps: { type: 'string', default: '3' }, recompute: { type: 'string' }, lockstep: { type: 'boolean', default: false } } });
 const budgetMb = Number(values.budget);
 const steps = Number(values.steps);
 const status = () => readFileSync('/proc/self/status', 'utf8');
@@ -54,6 +58,12 @@ const ms: number[] = [];
 const cpuMs: number[] = [];
 const sysMs: number[] = [];
 const faults: number[] = [];
+const lines = values.lockstep ? createInterface({ input: process.stdin })[Symbol.asyncIterator]() : null;
+const go = async () => {
+  if (lines && (await lines.next()).done) throw new Error('--lockstep: stdin closed before every step ran');
+};
+if (values.lockstep) console.log(JSON.stringify({ ready: true }));
+await go();
 let ru = process.resourceUsage();
 await train(gpt2Trainable(model), { ...defaultTrainConfig, steps, batchSize: B, seqLen: T, lr: 1e-3, warmupSteps: 0, schedule: 'constant' }, {
   nextBatch: () => batches[i++],
@@ -67,6 +77,11 @@ await train(gpt2Trainable(model), { ...defaultTrainConfig, steps, batchSize: B, 
     faults.push(now.minorPageFault - ru.minorPageFault);
     ru = now;
     phases[`step${r.step}`] = kb('VmHWM') / 1024;
+    if (values.lockstep) console.log(JSON.stringify({ step: r.step, ms: r.ms, loss: r.loss }));
+  },
+  afterStep: async (step) => {
+    if (step < steps) await go();
+    ru = process.resourceUsage(); // not the time spent waiting for the other side
   },
 });
 console.log(JSON.stringify({ budgetMb, fp16: values.fp16 === '1', recompute: model.recompute, steps, peakRssMb: kb('VmHWM') / 1024, swapMb: kb('VmSwap') / 1024, losses, stepMs: ms, stepCpuMs: cpuMs, stepSysMs: sysMs, stepMinorFaults: faults, peakTrackedMb: memoryStats().peakTrackedBytes / 2 ** 20, phases, shard: sharder?.getStats() ?? null }));
