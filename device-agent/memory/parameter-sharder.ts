@@ -292,19 +292,23 @@ export class ParameterSharder implements Residency, MomentStore {
    * for the file store: ~1.5 MB per GPT-2-small block at B4 T128). `key` is reused every step.
    */
   offloadActivation(key: string, t: Tensor): void {
-    if (!this.store.newKeys) throw new Error(`the ${this.store.kind} shard store cannot take activations (its files are opened before training)`);
     const values = t.data;
-    this.store.write(`@act.${key}`, new Uint8Array(values.buffer, values.byteOffset, values.byteLength));
-    const store = this.store;
-    t.residency = {
-      fetch: () => {
-        const raw = store.read(`@act.${key}`, t.size * 4);
-        return track(new Float32Array(raw.buffer, raw.byteOffset, t.size));
-      },
-      touch: () => {},
-    };
+    this.saveActivation(key, values);
+    t.residency = { fetch: () => this.loadActivation(key, t.size), touch: () => {} };
     t.release();
     noteGarbage(values.byteLength);
+  }
+
+  /** Store a copy of activation values under `key` (exact, fp32, outside the budget; rewritten each step). */
+  saveActivation(key: string, values: Float32Array): void {
+    if (!this.store.newKeys) throw new Error(`the ${this.store.kind} shard store cannot take activations (its files are opened before training)`);
+    this.store.write(`@act.${key}`, new Uint8Array(values.buffer, values.byteOffset, values.byteLength));
+  }
+
+  /** The `count` values saved under `key` (saveActivation or offloadActivation), read back. */
+  loadActivation(key: string, count: number): Float32Array {
+    const raw = this.store.read(`@act.${key}`, count * 4);
+    return track(new Float32Array(raw.buffer, raw.byteOffset, count));
   }
 
   // ----- read-ahead -----

@@ -122,7 +122,16 @@ export interface Gpt2 {
    * store, so block checkpoints do not stay in memory: 18 MB for GPT-2 small at B4 T128).
    */
   offload?: (key: string, t: Tensor) => void;
+  /**
+   * With recompute: a store for the block outputs that cost the most to recompute (c_attn, attn.c_proj
+   * and c_fc, ~97% of a replay's FLOPs): the training forward saves them, the replay in backward loads
+   * them instead of running those matmuls (a sharder's store: page-cache I/O instead of compute).
+   */
+  activations?: { save(key: string, values: Float32Array): void; load(key: string, count: number): Float32Array };
 }
+
+/** A block run: plain, the checkpointed forward of a training step (saves), or its replay in backward. */
+type BlockRun = 'plain' | 'save' | 'replay';
 
 const blockCache = new WeakMap<ParameterTable, Tensor[][]>();
 
@@ -142,16 +151,26 @@ function blockTensors(model: Gpt2, i: number): Tensor[] {
  * backward without computing its values (a third of the block's forward FLOPs), and, when that
  * linear is frozen, the GELU before it does not compute its output either (6 MB at B4 T128).
  */
-function gpt2Block(model: Gpt2, i: number, x: Tensor, B: number, T: number, replay = false): Tensor {
+function gpt2Block(model: Gpt2, i: number, x: Tensor, B: number, T: number, run: BlockRun = 'plain'): Tensor {
   const { config: cfg, params: p } = model;
   const h = `h.${i}`;
+  const replay = run === 'replay';
+  const acts = run === 'plain' ? null : model.activations ?? null;
+  const rows = B * T;
+  // a linear whose output the training forward saved (run 'save') and its replay loads (run 'replay')
+  const kept = (name: string, width: number, input: Tensor) => {
+    const key = `${h}.${name}`;
+    const out = linear(model, `${h}.${name}`, input, false, replay && acts ? acts.load(key, rows * width) : undefined);
+    if (run === 'save' && acts) acts.save(key, out.data);
+    return out;
+  };
   const ln1 = F.layerNorm(x, p.tensor(`${h}.ln_1.weight`), p.tensor(`${h}.ln_1.bias`), cfg.layerNormEpsilon); // (B, T, C)
-  const qkv = linear(model, `${h}.attn.c_attn`, ln1); // qkv: (B, T, 3C)
+  const qkv = kept('attn.c_attn', 3 * cfg.nEmbd, ln1); // qkv: (B, T, 3C)
   const att = F.attention(qkv, B, T, cfg.nHead); // (B, T, C)
-  x = F.add(x, linear(model, `${h}.attn.c_proj`, att)); // residual: (B, T, C)
+  x = F.add(x, kept('attn.c_proj', cfg.nEmbd, att)); // residual: (B, T, C)
   const ln2 = F.layerNorm(x, p.tensor(`${h}.ln_2.weight`), p.tensor(`${h}.ln_2.bias`), cfg.layerNormEpsilon);
   // replaying, c_proj's output is not computed; if c_proj is frozen (LoRA elsewhere), neither is its input
-  const fc = F.gelu(linear(model, `${h}.mlp.c_fc`, ln2), { valueUnused: replay && linearNeedsInputOnlyForValue(model, `${h}.mlp.c_proj`) }); // fc: (B, T, 4C)
+  const fc = F.gelu(kept('mlp.c_fc', 4 * cfg.nEmbd, ln2), { valueUnused: replay && linearNeedsInputOnlyForValue(model, `${h}.mlp.c_proj`) }); // fc: (B, T, 4C)
   return F.add(x, linear(model, `${h}.mlp.c_proj`, fc, replay)); // (B, T, C)
 }
 
@@ -164,9 +183,11 @@ export function gpt2Hidden(model: Gpt2, ids: Int32Array, B: number, T: number): 
   const rng = model.lora?.dropoutRng;
   const state = rng && { save: () => rng.getState(), restore: (s: unknown) => rng.setState(s as number) };
   let backward = false; // a checkpointed block called after the forward loop is its recomputation in backward
+  // the checkpointed forward of a step that will be back-propagated saves what its replay will load
+  const saving = model.recompute === true && tape.recording;
   const block = (i: number, xi: Tensor) => {
     prefetch?.(blockTensors(model, backward ? i - 1 : i + 1), blockTensors(model, i), backward);
-    return gpt2Block(model, i, xi, B, T, backward);
+    return gpt2Block(model, i, xi, B, T, backward ? 'replay' : saving ? 'save' : 'plain');
   };
   for (let i = 0; i < cfg.nLayer; i++) {
     if (model.recompute) {

@@ -25,9 +25,10 @@ function fillRows(y: Float32Array, bias: Tensor | null, rows: number, N: number)
  * y(rows, N) = x(rows, K) @ op(w) (+ bias); w is (K, N) (Conv1D layout) or (N, K) when transW.
  * valueUnused: record the op for backward but leave y's values unset (all zero) — for an
  * activation-checkpoint replay whose output only carries gradients back (a block's last linear:
- * its backward needs x and w, never y).
+ * its backward needs x and w, never y). value: y's values are given (the same op's output, kept
+ * from the forward by a replay), so only the backward is recorded.
  */
-export function matmul(x: Tensor, w: Tensor, opts: { transW?: boolean; bias?: Tensor | null; valueUnused?: boolean } = {}): Tensor {
+export function matmul(x: Tensor, w: Tensor, opts: { transW?: boolean; bias?: Tensor | null; valueUnused?: boolean; value?: Float32Array } = {}): Tensor {
   const transW = opts.transW ?? false;
   const bias = opts.bias ?? null;
   const [rows, K] = x.rowsCols();
@@ -36,8 +37,9 @@ export function matmul(x: Tensor, w: Tensor, opts: { transW?: boolean; bias?: Te
   if (w.shape.length !== 2 || wK !== K) {
     throw new Error(`matmul: input has ${K} features but weight shape is [${w.shape.join(', ')}]${transW ? ' (transposed)' : ''}`);
   }
-  const y = track(new Float32Array(rows * N));
-  if (!opts.valueUnused) kernel('matmul')(x.data, w.data, y, rows, N, K, false, transW, fillRows(y, bias, rows, N));
+  if (opts.value && opts.value.length !== rows * N) throw new Error(`matmul: a given output has ${opts.value.length} values, expected ${rows * N}`);
+  const y = opts.value ?? track(new Float32Array(rows * N));
+  if (!opts.valueUnused && !opts.value) kernel('matmul')(x.data, w.data, y, rows, N, K, false, transW, fillRows(y, bias, rows, N));
   const res = out([...x.shape.slice(0, -1), N], false, y);
   res.requiresGrad = tape.record('matmul', [x, w, bias], () => {
     const dy = res.grad;
@@ -224,9 +226,10 @@ export function lmHeadCrossEntropy(x: Tensor, w: Tensor, targets: Int32Array, ch
 /**
  * Fused LoRA linear: y = x @ W + b + scale * (drop(x) @ A^T) @ B^T, with W (K, N) in Conv1D layout,
  * A (r, K), B (N, r). One op instead of five keeps only x and the small h = drop(x) @ A^T (rows, r)
- * for backward, not three (rows, N) intermediates per adapted layer. valueUnused: as matmul's.
+ * for backward, not three (rows, N) intermediates per adapted layer. valueUnused, value: as matmul's
+ * (with a given value, h is still computed: backward needs it).
  */
-export function loraLinear(x: Tensor, w: Tensor, bias: Tensor | null, A: Tensor, B: Tensor, scale: number, mask: Float32Array | null, valueUnused = false): Tensor {
+export function loraLinear(x: Tensor, w: Tensor, bias: Tensor | null, A: Tensor, B: Tensor, scale: number, mask: Float32Array | null, valueUnused = false, value?: Float32Array): Tensor {
   const [rows, K] = x.rowsCols();
   const [wK, N] = w.shape;
   const r = A.shape[0];
@@ -239,12 +242,14 @@ export function loraLinear(x: Tensor, w: Tensor, bias: Tensor | null, A: Tensor,
     xd = track(new Float32Array(x.size));
     kernel('dropout').forward(xd, x.data, mask, x.size);
   }
-  const y = track(new Float32Array(rows * N));
-  if (!valueUnused) mm(x.data, w.data, y, rows, N, K, false, false, fillRows(y, bias, rows, N)); // y = x @ W (+ b)
+  if (value && value.length !== rows * N) throw new Error(`lora linear: a given output has ${value.length} values, expected ${rows * N}`);
+  const y = value ?? track(new Float32Array(rows * N));
+  const compute = !valueUnused && !value;
+  if (compute) mm(x.data, w.data, y, rows, N, K, false, false, fillRows(y, bias, rows, N)); // y = x @ W (+ b)
   const hs = track(new Float32Array(rows * r));
   mm(xd, A.data, hs, rows, r, K, false, true, false); // h = drop(x) @ A^T: (rows, r), kept for dB
   kernel('scale').forward(hs, hs, scale, hs.length); // hs = scale * h
-  if (!valueUnused) mm(hs, B.data, y, rows, N, r, false, true, true); // y += hs @ B^T
+  if (compute) mm(hs, B.data, y, rows, N, r, false, true, true); // y += hs @ B^T
   const res = out([...x.shape.slice(0, -1), N], false, y);
   res.requiresGrad = tape.record('lora-linear', [x, w, bias, A, B], () => {
     const dy = res.grad;

@@ -86,14 +86,17 @@ export function linearNeedsInputOnlyForValue(host: LoraHost, module: string): bo
   return !adapted && !p.tensor(`${module}.weight`).requiresGrad;
 }
 
-/** A Conv1D linear layer at module path `module`, with its LoRA adapter when one is attached. */
-export function linear(host: LoraHost, module: string, x: Tensor, valueUnused = false): Tensor {
+/**
+ * A Conv1D linear layer at module path `module`, with its LoRA adapter when one is attached.
+ * valueUnused / value: see F.matmul (a checkpoint replay that skips or is given the output).
+ */
+export function linear(host: LoraHost, module: string, x: Tensor, valueUnused = false, value?: Float32Array): Tensor {
   const p = host.params;
   const lora = host.lora;
-  if (!lora || lora.merged || !p.has(`${module}.lora_A`)) return F.matmul(x, p.tensor(`${module}.weight`), { bias: p.tensor(`${module}.bias`), valueUnused }); // (rows, out)
+  if (!lora || lora.merged || !p.has(`${module}.lora_A`)) return F.matmul(x, p.tensor(`${module}.weight`), { bias: p.tensor(`${module}.bias`), valueUnused, value }); // (rows, out)
   const mask = lora.training && lora.config.dropout > 0 ? dropoutMask(lora, x.size) : null;
   // fused: x @ W + b + scale * (drop(x) @ A^T) @ B^T, (rows, out)
-  return F.loraLinear(x, p.tensor(`${module}.weight`), p.tensor(`${module}.bias`), p.tensor(`${module}.lora_A`), p.tensor(`${module}.lora_B`), lora.scale, mask, valueUnused);
+  return F.loraLinear(x, p.tensor(`${module}.weight`), p.tensor(`${module}.bias`), p.tensor(`${module}.lora_A`), p.tensor(`${module}.lora_B`), lora.scale, mask, valueUnused, value);
 }
 
 function dropoutMask(lora: LoraState, n: number): Float32Array {

@@ -67,6 +67,28 @@ describe('ParameterSharder', () => {
     expect(offloaded.length).toBe(3 * cfg.nLayer);
   });
 
+  it('replays blocks from the saved outputs of c_attn, attn.c_proj and c_fc: bit-identical, with and without dropout', () => {
+    for (const dropout of [0, 0.2]) {
+      for (const targets of [undefined, ['attn.c_attn', 'attn.c_proj'] as LoraTarget[]]) {
+        const reference = trainRun(model({ dropout, targets }), 3);
+        const m = model({ recompute: true, dropout, targets });
+        const sharder = new ParameterSharder(new MemoryShardStore(), shardCfg(8 * 1024));
+        sharder.shard(frozen(m));
+        const saved: string[] = [];
+        const loaded: string[] = [];
+        m.activations = {
+          save: (key, v) => (saved.push(key), sharder.saveActivation(key, v)),
+          load: (key, n) => (loaded.push(key), sharder.loadActivation(key, n)),
+        };
+        expect(trainRun(m, 3)).toEqual(reference);
+        expect(saved.length).toBe(3 * cfg.nLayer * 3); // three linears a block, every step
+        expect([...loaded].sort()).toEqual([...saved].sort()); // each saved output loaded once, by its replay
+        expect(new Set(loaded)).toEqual(new Set(['attn.c_attn', 'attn.c_proj', 'mlp.c_fc'].flatMap((n) => Array.from({ length: cfg.nLayer }, (_, i) => `h.${i}.${n}`))));
+        expect(() => sharder.loadActivation('h.0.nothing', 4)).toThrow();
+      }
+    }
+  });
+
   it('does not offload activations where the store cannot take new keys (OPFS opens its files up front)', () => {
     const store = Object.assign(new MemoryShardStore(), { newKeys: false });
     const sharder = new ParameterSharder(store, shardCfg(1 << 20));
