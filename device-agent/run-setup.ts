@@ -43,12 +43,15 @@ export async function buildGpt2(config: Gpt2Config, weights: Gpt2Weights, shardW
   return { model, sharder };
 }
 
-/** The model tells the sharder which block comes next (read-ahead) and which block inputs can leave memory until backward. */
+/** The model tells the sharder which block comes next (read-ahead), and keeps its activations in the sharder's store where it can. */
 function attachSharder(model: Gpt2, sharder: ParameterSharder): void {
   model.prefetch = (next, now, backward) => sharder.prefetch(next, now, backward);
   if (!sharder.offloadsActivations) return;
-  model.offload = (key, t) => sharder.offloadActivation(key, t);
-  model.activations = { save: (key, v) => sharder.saveActivation(key, v), load: (key, n) => sharder.loadActivation(key, n) };
+  model.activations = {
+    offload: (key, t) => sharder.offloadActivation(key, t),
+    save: (key, v) => sharder.saveActivation(key, v),
+    load: (key, n) => sharder.loadActivation(key, n),
+  };
 }
 
 export interface PreparedRun {

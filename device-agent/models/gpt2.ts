@@ -116,18 +116,25 @@ export interface Gpt2 {
    * backward (a parameter sharder reads the next block ahead while this one computes).
    */
   prefetch?: (next: Tensor[], now: Tensor[], backward: boolean) => void;
+  /** With recompute: where a training step keeps activations out of memory until backward (a parameter sharder's store). */
+  activations?: ActivationStore;
+}
+
+/** Activations kept outside memory by a recomputing training step; keys are rewritten every step. */
+export interface ActivationStore {
   /**
-   * With recompute: told, in a forward that will be back-propagated, when a block's input will not
-   * be read again until that block is recomputed in backward (a parameter sharder moves it to its
-   * store, so block checkpoints do not stay in memory: 18 MB for GPT-2 small at B4 T128).
+   * A block's input will not be read again until the block is recomputed in backward: move it out
+   * (reading t.data brings it back), so block checkpoints do not stay in memory (18 MB for GPT-2
+   * small at B4 T128).
    */
-  offload?: (key: string, t: Tensor) => void;
+  offload(key: string, t: Tensor): void;
   /**
-   * With recompute: a store for the block outputs that cost the most to recompute (c_attn, attn.c_proj
-   * and c_fc, ~97% of a replay's FLOPs): the training forward saves them, the replay in backward loads
-   * them instead of running those matmuls (a sharder's store: page-cache I/O instead of compute).
+   * The block outputs that cost the most to recompute (c_attn, attn.c_proj and c_fc, ~97% of a
+   * replay's FLOPs): the training forward saves them, the replay in backward loads them instead of
+   * running those matmuls (page-cache I/O instead of compute).
    */
-  activations?: { save(key: string, values: Float32Array): void; load(key: string, count: number): Float32Array };
+  save(key: string, values: Float32Array): void;
+  load(key: string, count: number): Float32Array;
 }
 
 /** A block run: plain, the checkpointed forward of a training step (saves), or its replay in backward. */
@@ -193,7 +200,7 @@ export function gpt2Hidden(model: Gpt2, ids: Int32Array, B: number, T: number): 
     if (model.recompute) {
       const input = x;
       x = tape.checkpoint([x], ([xi]) => block(i, xi), state);
-      if (model.offload && tape.recording) model.offload(`h.${i}.input`, input);
+      if (saving) model.activations?.offload(`h.${i}.input`, input);
     }
     else {
       x = block(i, x);

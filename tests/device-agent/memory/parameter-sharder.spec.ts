@@ -55,14 +55,17 @@ describe('ParameterSharder', () => {
     sharder.shard(frozen(m));
     expect(sharder.offloadsActivations).toBe(true);
     const offloaded: Tensor[] = [];
-    m.offload = (key, t) => {
-      sharder.offloadActivation(key, t);
-      offloaded.push(t);
-      expect(t.resident).toBe(false); // gone from memory right away, read back in backward
+    m.activations = {
+      offload: (key, t) => {
+        sharder.offloadActivation(key, t);
+        offloaded.push(t);
+        expect(t.resident).toBe(false); // gone from memory right away, read back in backward
+      },
+      save: (key, v) => sharder.saveActivation(key, v),
+      load: (key, n) => sharder.loadActivation(key, n),
     };
     expect(trainRun(m, 3)).toEqual(reference);
     expect(offloaded.length).toBe(3 * cfg.nLayer); // every block's input, every step
-    m.offload = undefined;
     tape.noGrad(() => gpt2Loss(m, Int32Array.from({ length: 2 * 9 }, (_, i) => i % cfg.vocabSize), 2, 8)); // no backward coming: nothing offloaded
     expect(offloaded.length).toBe(3 * cfg.nLayer);
   });
@@ -77,6 +80,7 @@ describe('ParameterSharder', () => {
         const saved: string[] = [];
         const loaded: string[] = [];
         m.activations = {
+          offload: (key, t) => sharder.offloadActivation(key, t),
           save: (key, v) => (saved.push(key), sharder.saveActivation(key, v)),
           load: (key, n) => (loaded.push(key), sharder.loadActivation(key, n)),
         };
