@@ -9,7 +9,6 @@
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import { parseArgs } from 'node:util';
-import { createInterface } from 'node:readline';
 import { initCpuWasmBackend } from '../../device-agent/backends/cpu-wasm/index.js';
 import { gpt2Presets, gpt2Trainable } from '../../device-agent/models/gpt2.js';
 import { buildGpt2 } from '../../device-agent/run-setup.js';
@@ -22,6 +21,7 @@ import { ParameterSharder } from '../../device-agent/memory/parameter-sharder.js
 import { FsShardStore } from '../../device-agent/memory/shard-store.js';
 import { LM_HEAD_CHUNK } from '../../device-agent/nn/functional.js';
 import { defaultTrainConfig, train } from '../../device-agent/train.js';
+import { lockstepSide } from '../lib/lockstep-side.js';
 
 const { values } = parseArgs({ options: { budget: { type: 'string', default: '0' }, fp16: { type: 'string', default: '1' }, steps: { type: 'string', default: '3' }, recompute: { type: 'string' }, lockstep: { type: 'boolean', default: false } } });
 const budgetMb = Number(values.budget);
@@ -58,12 +58,8 @@ const ms: number[] = [];
 const cpuMs: number[] = [];
 const sysMs: number[] = [];
 const faults: number[] = [];
-const lines = values.lockstep ? createInterface({ input: process.stdin })[Symbol.asyncIterator]() : null;
-const go = async () => {
-  if (lines && (await lines.next()).done) throw new Error('--lockstep: stdin closed before every step ran');
-};
-if (values.lockstep) console.log(JSON.stringify({ ready: true }));
-await go();
+const lockstep = lockstepSide(values.lockstep ?? false);
+await lockstep.ready();
 let ru = process.resourceUsage();
 await train(gpt2Trainable(model), { ...defaultTrainConfig, steps, batchSize: B, seqLen: T, lr: 1e-3, warmupSteps: 0, schedule: 'constant' }, {
   nextBatch: () => batches[i++],
@@ -77,12 +73,13 @@ await train(gpt2Trainable(model), { ...defaultTrainConfig, steps, batchSize: B, 
     faults.push(now.minorPageFault - ru.minorPageFault);
     ru = now;
     phases[`step${r.step}`] = kb('VmHWM') / 1024;
-    if (values.lockstep) console.log(JSON.stringify({ step: r.step, ms: r.ms, loss: r.loss }));
+    lockstep.stepDone(r.step, r.ms, r.loss);
   },
   afterStep: async (step) => {
-    if (step < steps) await go();
+    if (step < steps) await lockstep.turn();
     ru = process.resourceUsage(); // not the time spent waiting for the other side
   },
 });
 console.log(JSON.stringify({ budgetMb, fp16: values.fp16 === '1', recompute: model.recompute, steps, peakRssMb: kb('VmHWM') / 1024, swapMb: kb('VmSwap') / 1024, losses, stepMs: ms, stepCpuMs: cpuMs, stepSysMs: sysMs, stepMinorFaults: faults, peakTrackedMb: memoryStats().peakTrackedBytes / 2 ** 20, phases, shard: sharder?.getStats() ?? null }));
+lockstep.close();
 sharder?.close();

@@ -9,7 +9,6 @@
 // after init print {"ready":true}, then before each step wait for a line on stdin and after it
 // print {"step","ms","loss"}.
 import { readFileSync } from 'node:fs';
-import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { cpuWasmInfo, initCpuWasmBackend } from '../../device-agent/backends/cpu-wasm/index.js';
 import { gpt2Presets, gpt2Trainable } from '../../device-agent/models/gpt2.js';
@@ -18,6 +17,7 @@ import { addLora } from '../../device-agent/nn/lora.js';
 import { Rng } from '../../device-agent/core/rng.js';
 import { installNodeGcHook } from '../../device-agent/runtime/node-gc.js';
 import { defaultTrainConfig, train } from '../../device-agent/train.js';
+import { lockstepSide } from '../lib/lockstep-side.js';
 
 const { values } = parseArgs({
   options: {
@@ -58,13 +58,8 @@ const batches = Array.from({ length: steps + 1 }, () => Int32Array.from({ length
 let next = 0;
 const losses: number[] = [];
 const stepMs: number[] = [];
-const stdin = values.lockstep ? createInterface({ input: process.stdin }) : null;
-const lines = stdin?.[Symbol.asyncIterator]();
-const go = async () => {
-  if (lines && (await lines.next()).done) throw new Error('--lockstep: stdin closed before every step ran');
-};
-if (values.lockstep) console.log(JSON.stringify({ ready: true }));
-await go();
+const lockstep = lockstepSide(values.lockstep ?? false);
+await lockstep.ready();
 await train(gpt2Trainable(model), { ...defaultTrainConfig, steps: steps + 1, batchSize: B, seqLen: T, lr: 1e-4, warmupSteps: 0, schedule: 'constant' }, {
   nextBatch: () => batches[next++],
   log: (r) => {
@@ -72,13 +67,13 @@ await train(gpt2Trainable(model), { ...defaultTrainConfig, steps: steps + 1, bat
     losses.push(r.loss);
     stepMs.push(r.ms);
     console.error(`  ours ${mode} step ${r.step}/${steps + 1}${r.step === 1 ? ' (warm-up)' : ''}: ${(r.ms / 1000).toFixed(2)} s, loss ${r.loss.toFixed(4)}`);
-    if (values.lockstep) console.log(JSON.stringify({ step: r.step, ms: r.ms, loss: r.loss }));
+    lockstep.stepDone(r.step, r.ms, r.loss);
   },
   afterStep: async (step) => {
-    if (step < steps + 1) await go();
+    if (step < steps + 1) await lockstep.turn();
   },
 });
-stdin?.close();
+lockstep.close();
 console.log(JSON.stringify({
   impl: 'fleettune', mode, threads: kernels.threads, variant: kernels.variant, kernel_notes: kernels.notes, layers: cfg.nLayer, batch: B, seq: T,
   trainable_params: model.params.numel((p) => p.tensor.requiresGrad), total_params: model.params.numel(),
