@@ -32,9 +32,9 @@ export function benchNodeFlags(): string[] {
   return [...agentNodeFlags(), ...(process.env.BENCH_NODE_FLAGS ?? '').split(/\s+/).filter(Boolean)];
 }
 
-/** The malloc setting the Node children run with (agentNodeEnv), for headers and records. */
-export function benchMallocSetting(): string {
-  const t = agentNodeEnv().MALLOC_MMAP_THRESHOLD_;
+/** The malloc setting a Node child runs with (agentNodeEnv: it depends on whether it bounds memory), for headers and records. */
+export function benchMallocSetting(boundedMemory: boolean): string {
+  const t = agentNodeEnv(process.env, { boundedMemory }).MALLOC_MMAP_THRESHOLD_;
   return t === undefined ? 'glibc default' : `MALLOC_MMAP_THRESHOLD_=${t}`;
 }
 
@@ -144,14 +144,17 @@ export class LockstepChild<T> {
   }
 }
 
+/** A Node child's label, environment and whether it bounds memory (a sharded run: the agent's malloc setting for that, agentNodeEnv). */
+interface BenchChildOpts { label?: string; env?: NodeJS.ProcessEnv; echo?: boolean; boundedMemory: boolean }
+
 /** Runs a Node child (bundled unless BENCH_RUNNER=tsx) with the agent's flags; resolves with its JSON line. */
-export async function runBenchChild<T>(name: BenchChild, args: string[], opts: { label?: string; env?: NodeJS.ProcessEnv; echo?: boolean } = {}): Promise<T> {
+export async function runBenchChild<T>(name: BenchChild, args: string[], opts: BenchChildOpts): Promise<T> {
   const [cmd, ...rest] = await benchChildCommand(name, args);
-  return runJsonChild<T>(cmd, rest, { label: opts.label ?? name, env: agentNodeEnv(opts.env ?? process.env), echo: opts.echo });
+  return runJsonChild<T>(cmd, rest, { label: opts.label ?? name, env: agentNodeEnv(opts.env ?? process.env, { boundedMemory: opts.boundedMemory }), echo: opts.echo });
 }
 
 /** Starts a Node child as a LockstepChild (bundled unless BENCH_RUNNER=tsx, the agent's flags and environment). */
-export async function startLockstepBenchChild<T>(name: BenchChild, args: string[], opts: { label?: string; env?: NodeJS.ProcessEnv; echo?: boolean } = {}): Promise<LockstepChild<T>> {
+export async function startLockstepBenchChild<T>(name: BenchChild, args: string[], opts: BenchChildOpts): Promise<LockstepChild<T>> {
   const [cmd, ...rest] = await benchChildCommand(name, args);
-  return LockstepChild.start<T>(cmd, rest, { label: opts.label ?? name, env: agentNodeEnv(opts.env ?? process.env), echo: opts.echo });
+  return LockstepChild.start<T>(cmd, rest, { label: opts.label ?? name, env: agentNodeEnv(opts.env ?? process.env, { boundedMemory: opts.boundedMemory }), echo: opts.echo });
 }

@@ -17,7 +17,7 @@ interface Result { budgetMb: number; fp16: boolean; peakRssMb: number; losses: n
 
 const runs: Result[] = [];
 async function run(budget: number, fp16: boolean): Promise<Result> {
-  const res = await runBenchChild<Result>('memory-run', ['--budget', String(budget), '--fp16', fp16 ? '1' : '0', '--steps', String(steps)], { label: `memory-run --budget ${budget} --fp16 ${fp16 ? 1 : 0}` });
+  const res = await runBenchChild<Result>('memory-run', ['--budget', String(budget), '--fp16', fp16 ? '1' : '0', '--steps', String(steps)], { label: `memory-run --budget ${budget} --fp16 ${fp16 ? 1 : 0}`, boundedMemory: budget > 0 });
   const phases = Object.entries(res.phases).map(([k, v]) => `${k} ${v.toFixed(0)}`).join(', ');
   console.error(`budget ${budget || 'none'} ${fp16 ? 'fp16' : 'fp32'}: peak RSS ${res.peakRssMb.toFixed(0)} MB (VmHWM after ${phases}), step ms ${res.stepMs.map((m) => m.toFixed(0)).join(' ')}, losses ${res.losses.map((l) => l.toFixed(5)).join(' ')}`);
   runs.push(res);
@@ -31,7 +31,7 @@ const median = (xs: number[]) => {
 /** Timed steps exclude the first (warm-up: page-cache fill, JIT). */
 const timed = (r: Result) => median(r.stepMs.slice(1).length ? r.stepMs.slice(1) : r.stepMs);
 
-console.error(`memory bench: ${benchRunner()} children, node ${process.version} ${benchNodeFlags().join(' ')}, ${benchMallocSetting()}, ${steps} steps`);
+console.error(`memory bench: ${benchRunner()} children, node ${process.version} ${benchNodeFlags().join(' ')}, malloc: sharded ${benchMallocSetting(true)}, unsharded ${benchMallocSetting(false)}, ${steps} steps`);
 const baseline = await run(0, false);
 const fp32: Record<string, Result> = {};
 const fp16: Record<string, Result> = {};
@@ -49,8 +49,8 @@ const ref = budgets.includes(128) ? 128 : budgets[budgets.length - 1];
 const pairSteps = Math.max(steps, 4);
 const pairArgs = (budget: number) => ['--budget', String(budget), '--fp16', '1', '--steps', String(pairSteps)];
 const [base, sharded] = await Promise.all([
-  startLockstepBenchChild<Result>('memory-run', pairArgs(0), { label: 'memory-run --budget 0 (paired)', echo: false }),
-  startLockstepBenchChild<Result>('memory-run', pairArgs(ref), { label: `memory-run --budget ${ref} (paired)`, echo: false }),
+  startLockstepBenchChild<Result>('memory-run', pairArgs(0), { label: 'memory-run --budget 0 (paired)', echo: false, boundedMemory: false }),
+  startLockstepBenchChild<Result>('memory-run', pairArgs(ref), { label: `memory-run --budget ${ref} (paired)`, echo: false, boundedMemory: true }),
 ]);
 const pairRatios: number[] = [];
 for (let i = 0; i < pairSteps; i++) {
@@ -71,7 +71,7 @@ const line = {
   start_rss_mb: Math.round(baseline.phases.start),
 };
 const file = appendResult('memory', {
-  ...line, [`slowdown_${ref}_unpaired`]: timed(fp16[ref]) / timed(baseline), [`slowdown_${ref}_pairs`]: pairRatios.map((r) => Math.round(r * 1000) / 1000), runner: benchRunner(), node_flags: benchNodeFlags(), malloc: benchMallocSetting(), steps, batch: 4, seq: 128,
+  ...line, [`slowdown_${ref}_unpaired`]: timed(fp16[ref]) / timed(baseline), [`slowdown_${ref}_pairs`]: pairRatios.map((r) => Math.round(r * 1000) / 1000), runner: benchRunner(), node_flags: benchNodeFlags(), malloc: { sharded: benchMallocSetting(true), unsharded: benchMallocSetting(false) }, steps, batch: 4, seq: 128,
   runs: runs.map((r) => ({ budget_mb: r.budgetMb, fp16: r.fp16, peak_rss_mb: Math.round(r.peakRssMb), phases_mb: Object.fromEntries(Object.entries(r.phases).map(([k, v]) => [k, Math.round(v)])), step_ms: r.stepMs.map(Math.round), step_cpu_ms: r.stepCpuMs.map(Math.round), step_sys_ms: r.stepSysMs.map(Math.round), step_minor_faults: r.stepMinorFaults })),
 });
 console.error(`appended to ${file}`);

@@ -55,7 +55,7 @@ const peerNote = torchVersion ? null : `PyTorch peer unavailable: ${PYTHON} cann
 
 const machine = machineInfo();
 const { commit, dirty } = gitState();
-console.log(`train step | ${machine.cpu} x ${machine.cores} | node ${machine.node} ${benchNodeFlags().join(' ')} (${benchRunner()}, ${benchMallocSetting()}) | torch ${torchVersion ?? 'missing'} | commit ${commit}${dirty ? '+dirty' : ''} | load ${machine.loadavg.join(' ')}`);
+console.log(`train step | ${machine.cpu} x ${machine.cores} | node ${machine.node} ${benchNodeFlags().join(' ')} (${benchRunner()}, ${benchMallocSetting(false)}) | torch ${torchVersion ?? 'missing'} | commit ${commit}${dirty ? '+dirty' : ''} | load ${machine.loadavg.join(' ')}`);
 console.log(`GPT-2 small shape, ${layers} layers, vocab ${V}, batch ${B} x seq ${T}, ${threads} threads, modes ${modes.join(', ')}: 1 warm-up + ${steps} timed steps per side, each side in its own process, steps alternating`);
 if (peerNote) console.log(peerNote);
 
@@ -68,7 +68,7 @@ const withMode = (m: string) => common.map((a, i) => (i === 1 ? m : a));
 for (const mode of modes) {
   const env = { ...process.env, OMP_NUM_THREADS: String(threads), OPENBLAS_NUM_THREADS: String(threads), MKL_NUM_THREADS: String(threads) };
   const [o, p] = await Promise.all([
-    startLockstepBenchChild<Side>('train-run', withMode(mode), { label: `train-run --mode ${mode}` }),
+    startLockstepBenchChild<Side>('train-run', withMode(mode), { label: `train-run --mode ${mode}`, boundedMemory: false }),
     torchVersion ? LockstepChild.start<Side>(PYTHON, [path.join(benchRoot, 'benchmarks/perf/train-pytorch.py'), ...withMode(mode)], { label: `train-pytorch.py --mode ${mode}`, env }) : null,
   ]);
   paired[mode] = [];
@@ -130,7 +130,7 @@ const file = appendResult('train', {
   issue_config: layers === 12 && steps >= 5 && threads === 2,
   config: { layers, vocab: V, batch: B, seq: T, steps, warmup_steps: 1, lora: { r: LORA_R, alpha: 16, targets: ['attn.c_attn', 'attn.c_proj'] }, optimizer: 'AdamW lr 1e-4 wd 0, clip 1.0' },
   threads: { ours: Object.values(ours)[0]?.threads ?? threads, pytorch: Object.values(torch)[0]?.threads ?? null },
-  node_flags: benchNodeFlags(), malloc: benchMallocSetting(), runner: benchRunner(), torch: torchVersion, peer: peerNote ?? 'torch (train-pytorch.py)',
+  node_flags: benchNodeFlags(), malloc: benchMallocSetting(false), runner: benchRunner(), torch: torchVersion, peer: peerNote ?? 'torch (train-pytorch.py)',
   loadavg_start: machine.loadavg, // machine.loadavg (appendResult) is the load at the end
   ours: Object.fromEntries(Object.entries(ours).map(([m, s]) => [m, sideRecord(s)])),
   pytorch: Object.fromEntries(Object.entries(torch).map(([m, s]) => [m, sideRecord(s)])),

@@ -2,4 +2,4 @@
 export function agentNodeFlags(nodeVersion?: string): string[];
 export function scriptArgs(script: string): string[];
 export const AGENT_MMAP_THRESHOLD: number;
-export function agentNodeEnv(env?: NodeJS.ProcessEnv): NodeJS.ProcessEnv;
+export function agentNodeEnv(env: NodeJS.ProcessEnv, opts: { boundedMemory: boolean }): NodeJS.ProcessEnv;

@@ -24,22 +24,24 @@ export function scriptArgs(script) {
 export const AGENT_MMAP_THRESHOLD = 2 ** 20;
 
 /**
- * The environment for such a process: `env` plus MALLOC_MMAP_THRESHOLD_ (glibc malloc). The
- * trainer's big buffers are ArrayBuffers that Node allocates with malloc; glibc raises its mmap
- * threshold to the largest block freed so far (up to 32 MB), after which freed activations and
- * evicted shards (1-13 MB each) stay in its heap as fragments instead of going back to the OS. A
- * fixed 1 MB threshold gives every block above it its own mapping, unmapped when freed: sharded at
- * a 128 MB budget the peak RSS drops ~65 MB (364-379 -> 306 MB), for ~2 s more system time (page
- * faults) per ~25 s step, which did not show in wall time on the shared 2-core test machine; the
- * unsharded peak moves ~1% (benchmarks/README.md). Not a V8 flag: V8's own heap is ~10 MB here,
- * so heap flags (--max-semi-space-size, --max-old-space-size) change nothing measurable.
- * FLEETTUNE_MMAP_THRESHOLD=<bytes> sets another value, =glibc keeps glibc's dynamic default; a
- * MALLOC_MMAP_THRESHOLD_ already in `env` is kept. Other C libraries ignore the variable.
+ * The environment for such a process: `env` plus, where the process bounds its memory
+ * (`boundedMemory`: a sharded job), MALLOC_MMAP_THRESHOLD_ (glibc malloc). The trainer's big buffers
+ * are ArrayBuffers that Node allocates with malloc; glibc raises its mmap threshold to the largest
+ * block freed so far (up to 32 MB), after which freed activations and evicted shards (1-13 MB each)
+ * stay in its heap as fragments instead of going back to the OS. A fixed 1 MB threshold gives every
+ * block above it its own mapping, unmapped when freed: sharded at a 128 MB budget the peak RSS drops
+ * ~65 MB (364-379 -> 306 MB). Every such buffer then starts as fresh pages (page faults): unsharded,
+ * where it only moves the peak ~1% (922 vs 934 MB), it made steps ~8-11% slower (paired runs,
+ * benchmarks/README.md), so unbounded processes keep glibc's default. Not a V8 flag: V8's own heap is
+ * ~10 MB here, so heap flags change nothing measurable. FLEETTUNE_MMAP_THRESHOLD=<bytes> sets a value
+ * for every process, =glibc keeps glibc's default everywhere; a MALLOC_MMAP_THRESHOLD_ already in
+ * `env` is kept. Other C libraries ignore the variable.
  */
-export function agentNodeEnv(env = process.env) {
+export function agentNodeEnv(env, { boundedMemory }) {
+  if (typeof boundedMemory !== 'boolean') throw new Error('agentNodeEnv: say whether the process bounds its memory ({ boundedMemory: true | false })');
   if (env.MALLOC_MMAP_THRESHOLD_ !== undefined) return { ...env };
   const knob = env.FLEETTUNE_MMAP_THRESHOLD;
-  if (knob === 'glibc') return { ...env };
-  if (knob !== undefined && !/^\d+$/.test(knob)) throw new Error(`FLEETTUNE_MMAP_THRESHOLD must be a byte count or "glibc", got ${JSON.stringify(knob)}`);
+  if (knob !== undefined && knob !== 'glibc' && !/^\d+$/.test(knob)) throw new Error(`FLEETTUNE_MMAP_THRESHOLD must be a byte count or "glibc", got ${JSON.stringify(knob)}`);
+  if (knob === 'glibc' || (knob === undefined && !boundedMemory)) return { ...env };
   return { ...env, MALLOC_MMAP_THRESHOLD_: knob ?? String(AGENT_MMAP_THRESHOLD) };
 }

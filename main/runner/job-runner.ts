@@ -77,7 +77,7 @@ export async function runJobOnDevice(input: JobRunInput): Promise<JobRunOutcome>
     store.setRunConditions(runId, startConditions);
     token = hub.issueToken({ jobId: runId, deviceId });
     emit({ type: 'status', runId, deviceId, status: 'launching' });
-    agent = await device.launchAgent({ hubUrl: hub.url, token });
+    agent = await device.launchAgent({ hubUrl: hub.url, token, boundedMemory: input.job.train.sharding?.enabled === true });
     const exited = agent.exited.then((x) => ({ exited: x }));
     const conn = await Promise.race([hub.waitForAgent(token, input.timeouts.connectSeconds * 1000), exited]);
     if ('exited' in conn) throw new Error(`the agent exited (code ${conn.exited.code}, signal ${conn.exited.signal}) before connecting:\n${agent.output().slice(-2000)}`);

@@ -31,6 +31,11 @@ export interface AgentLaunch {
   token: string;
   /** Node child process or browser page; each transport documents which it supports. */
   runtime?: 'node' | 'browser';
+  /**
+   * The job bounds its memory (sharding is on): a local Node agent then gets the malloc setting
+   * that returns freed buffers to the OS at once (agentNodeEnv). Transports that cannot set it ignore it.
+   */
+  boundedMemory?: boolean;
 }
 
 export interface RunningAgent {

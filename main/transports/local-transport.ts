@@ -45,7 +45,7 @@ export interface LocalTransportOptions {
   nodeFlags?: string[];
   /** Working folder of the child (where `tsx` and a relative entry resolve); default the repo root. */
   cwd?: string;
-  /** The child's environment (default process.env), plus agentNodeEnv()'s malloc setting. */
+  /** The child's environment (default process.env), plus agentNodeEnv()'s malloc setting for jobs that bound memory. */
   env?: NodeJS.ProcessEnv;
   /** Browser runtime: the Chromium binary (default FLEETTUNE_CHROMIUM, else /usr/lib/chromium/chromium). */
   chromiumPath?: string;
@@ -185,7 +185,7 @@ export class LocalTransport implements DeviceTransport {
     const entry = this.opts.agentEntry ? path.resolve(cwd, this.opts.agentEntry) : await ensureNodeAgentBundle();
     const args = [...(this.opts.nodeFlags ?? agentNodeFlags()), ...scriptArgs(entry), '--hub', launch.hubUrl, '--token', launch.token];
     // Inside Electron, process.execPath is the Electron binary: ask it to behave as plain Node.
-    const env = { ...agentNodeEnv(this.opts.env ?? process.env), ...(process.versions.electron ? { ELECTRON_RUN_AS_NODE: '1' } : {}) };
+    const env = { ...agentNodeEnv(this.opts.env ?? process.env, { boundedMemory: launch.boundedMemory ?? false }), ...(process.versions.electron ? { ELECTRON_RUN_AS_NODE: '1' } : {}) };
     const child = spawn(process.execPath, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
     await new Promise<void>((resolve, reject) => {
       child.once('spawn', resolve);

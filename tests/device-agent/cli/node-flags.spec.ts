@@ -16,11 +16,16 @@ describe('node-flags', () => {
     expect(scriptArgs('out/node-agent/agent.js')).toEqual(['out/node-agent/agent.js']);
   });
 
-  it('sets the malloc mmap threshold unless the environment already chose one', () => {
-    expect(agentNodeEnv({ PATH: '/bin' })).toEqual({ PATH: '/bin', MALLOC_MMAP_THRESHOLD_: String(AGENT_MMAP_THRESHOLD) });
-    expect(agentNodeEnv({ MALLOC_MMAP_THRESHOLD_: '131072' }).MALLOC_MMAP_THRESHOLD_).toBe('131072');
-    expect(agentNodeEnv({ FLEETTUNE_MMAP_THRESHOLD: '1048576' }).MALLOC_MMAP_THRESHOLD_).toBe('1048576');
-    expect(agentNodeEnv({ FLEETTUNE_MMAP_THRESHOLD: 'glibc' })).not.toHaveProperty('MALLOC_MMAP_THRESHOLD_');
-    expect(() => agentNodeEnv({ FLEETTUNE_MMAP_THRESHOLD: '4M' })).toThrow(/FLEETTUNE_MMAP_THRESHOLD must be a byte count or "glibc", got "4M"/);
+  it('sets the malloc mmap threshold for processes that bound memory, unless the environment already chose one', () => {
+    const bounded = { boundedMemory: true }, unbounded = { boundedMemory: false };
+    expect(agentNodeEnv({ PATH: '/bin' }, bounded)).toEqual({ PATH: '/bin', MALLOC_MMAP_THRESHOLD_: String(AGENT_MMAP_THRESHOLD) });
+    expect(agentNodeEnv({ PATH: '/bin' }, unbounded)).toEqual({ PATH: '/bin' }); // glibc's default: fewer page faults
+    expect(agentNodeEnv({ MALLOC_MMAP_THRESHOLD_: '131072' }, bounded).MALLOC_MMAP_THRESHOLD_).toBe('131072');
+    expect(agentNodeEnv({ MALLOC_MMAP_THRESHOLD_: '131072' }, unbounded).MALLOC_MMAP_THRESHOLD_).toBe('131072');
+    expect(agentNodeEnv({ FLEETTUNE_MMAP_THRESHOLD: '2097152' }, bounded).MALLOC_MMAP_THRESHOLD_).toBe('2097152');
+    expect(agentNodeEnv({ FLEETTUNE_MMAP_THRESHOLD: '2097152' }, unbounded).MALLOC_MMAP_THRESHOLD_).toBe('2097152');
+    expect(agentNodeEnv({ FLEETTUNE_MMAP_THRESHOLD: 'glibc' }, bounded)).not.toHaveProperty('MALLOC_MMAP_THRESHOLD_');
+    expect(() => agentNodeEnv({ FLEETTUNE_MMAP_THRESHOLD: '4M' }, unbounded)).toThrow(/FLEETTUNE_MMAP_THRESHOLD must be a byte count or "glibc", got "4M"/);
+    expect(() => agentNodeEnv({}, {} as { boundedMemory: boolean })).toThrow(/say whether the process bounds its memory/);
   });
 });

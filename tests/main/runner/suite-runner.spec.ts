@@ -126,8 +126,16 @@ describe('runSuite on this computer', () => {
       matrix: { sharding: [{ enabled: false, budgetMb: 1 }, { enabled: true, budgetMb: 0.25, fp16: false }], threads: [1] },
       power: { schedule: '0-2:150' },
     });
-    const r = await runSuite({ suite: s, devices: [new LocalTransport()], store, outDir: path.join(dir, 'shard'), cacheDir: path.join(dir, 'cache') });
+    const bounded: (boolean | undefined)[] = [];
+    const local = new (class extends LocalTransport {
+      override launchAgent(l: AgentLaunch): Promise<RunningAgent> {
+        bounded.push(l.boundedMemory);
+        return super.launchAgent(l);
+      }
+    })();
+    const r = await runSuite({ suite: s, devices: [local], store, outDir: path.join(dir, 'shard'), cacheDir: path.join(dir, 'cache') });
     expect(r.failed).toBe(0);
+    expect(bounded).toEqual([false, true]); // only the sharded job's agent gets the bounded-memory malloc setting
     const [base, sharded] = r.runs.map((x) => store.getSteps(x.runId));
     expect(sharded.map((x) => x.loss)).toEqual(base.map((x) => x.loss)); // fp32 shards: bit-identical training
     expect(sharded.slice(0, 2).map((x) => x.sleepMs)).toEqual([150, 150]);

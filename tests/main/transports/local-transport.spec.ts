@@ -107,7 +107,7 @@ describe('LocalTransport', () => {
     const transport = new LocalTransport();
     const token = t.hub.issueToken({ jobId: 'job-11', deviceId: 'local' });
     const waiting = t.hub.waitForAgent(token, 60_000);
-    const agent = await transport.launchAgent({ hubUrl: t.hub.url, token });
+    const agent = await transport.launchAgent({ hubUrl: t.hub.url, token, boundedMemory: true });
     const conn = await waiting;
     const got: AgentMessage[] = [];
     conn.onMessage((m) => got.push(m));
@@ -116,7 +116,8 @@ describe('LocalTransport', () => {
     const argv = readFileSync(`/proc/${agent.pid}/cmdline`, 'utf8').split('\0').filter(Boolean);
     expect(argv.slice(1, argv.indexOf('--hub'))).toEqual([...agentNodeFlags(), path.join(repoRoot, nodeAgentBundle)]);
     const environ = readFileSync(`/proc/${agent.pid}/environ`, 'utf8').split('\0');
-    const threshold = agentNodeEnv().MALLOC_MMAP_THRESHOLD_; // undefined only when FLEETTUNE_MMAP_THRESHOLD=glibc
+    // a sharded job's agent gets the malloc setting that returns freed buffers at once (unless FLEETTUNE_MMAP_THRESHOLD=glibc)
+    const threshold = agentNodeEnv(process.env, { boundedMemory: true }).MALLOC_MMAP_THRESHOLD_;
     expect(environ.filter((e) => e.startsWith('MALLOC_MMAP_THRESHOLD_='))).toEqual(threshold === undefined ? [] : [`MALLOC_MMAP_THRESHOLD_=${threshold}`]);
     expect(existsSync(path.join(repoRoot, 'out/node-agent/build/kernels-relaxed-shared.wasm'))).toBe(true);
     const hello = got[0];
@@ -126,6 +127,18 @@ describe('LocalTransport', () => {
     expect(hello.backends[0].limits.notes).toBeUndefined();
     await agent.stop();
     expect(await agent.exited).toEqual({ code: null, signal: 'SIGTERM' });
+  });
+
+  it('leaves glibc malloc at its default for a job that does not bound memory', async () => {
+    t = await startTestHub();
+    const transport = new LocalTransport({ env: { ...process.env, FLEETTUNE_MMAP_THRESHOLD: undefined, MALLOC_MMAP_THRESHOLD_: undefined } });
+    const token = t.hub.issueToken({ jobId: 'job-12', deviceId: 'local' });
+    const waiting = t.hub.waitForAgent(token, 60_000);
+    const agent = await transport.launchAgent({ hubUrl: t.hub.url, token });
+    await waiting;
+    const environ = readFileSync(`/proc/${agent.pid}/environ`, 'utf8').split('\0');
+    expect(environ.filter((e) => e.startsWith('MALLOC_MMAP_THRESHOLD_='))).toEqual([]);
+    await agent.stop();
   });
 
   it('reads energy, temperature and battery through its sysfs root', async () => {
