@@ -147,14 +147,19 @@ export class LockstepChild<T> {
 /** A Node child's label, environment and whether it bounds memory (a sharded run: the agent's malloc setting for that, agentNodeEnv). */
 interface BenchChildOpts { label?: string; env?: NodeJS.ProcessEnv; echo?: boolean; boundedMemory: boolean }
 
+/** What spawnChild gets for a Node child: its label (default: its name) and the agent's environment. */
+function childOpts(name: BenchChild, opts: BenchChildOpts): ChildOpts {
+  return { label: opts.label ?? name, env: agentNodeEnv(opts.env ?? process.env, { boundedMemory: opts.boundedMemory }), echo: opts.echo };
+}
+
 /** Runs a Node child (bundled unless BENCH_RUNNER=tsx) with the agent's flags; resolves with its JSON line. */
 export async function runBenchChild<T>(name: BenchChild, args: string[], opts: BenchChildOpts): Promise<T> {
   const [cmd, ...rest] = await benchChildCommand(name, args);
-  return runJsonChild<T>(cmd, rest, { label: opts.label ?? name, env: agentNodeEnv(opts.env ?? process.env, { boundedMemory: opts.boundedMemory }), echo: opts.echo });
+  return runJsonChild<T>(cmd, rest, childOpts(name, opts));
 }
 
 /** Starts a Node child as a LockstepChild (bundled unless BENCH_RUNNER=tsx, the agent's flags and environment). */
 export async function startLockstepBenchChild<T>(name: BenchChild, args: string[], opts: BenchChildOpts): Promise<LockstepChild<T>> {
   const [cmd, ...rest] = await benchChildCommand(name, args);
-  return LockstepChild.start<T>(cmd, rest, { label: opts.label ?? name, env: agentNodeEnv(opts.env ?? process.env, { boundedMemory: opts.boundedMemory }), echo: opts.echo });
+  return LockstepChild.start<T>(cmd, rest, childOpts(name, opts));
 }
