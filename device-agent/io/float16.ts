@@ -63,10 +63,9 @@ export function float32ToFloat16Bits(src: Float32Array): Uint16Array {
   return out;
 }
 
-/** Expands float16 bits to float32 (exact). */
-export function float16BitsToFloat32(src: Uint16Array): Float32Array {
-  const out = new Float32Array(src.length);
-  const bits = new Uint32Array(out.buffer);
+/** Expands float16 bits to float32 (exact), into `out` when given (it may overlap src as decodeFloat16Into describes). */
+export function float16BitsToFloat32(src: Uint16Array, out: Float32Array = new Float32Array(src.length)): Float32Array {
+  const bits = new Uint32Array(out.buffer, out.byteOffset, src.length);
   for (let i = 0; i < src.length; i++) bits[i] = float16BitsToFloat32Bits(src[i]);
   return out;
 }

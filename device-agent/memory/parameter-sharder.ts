@@ -29,6 +29,8 @@ export interface ShardingConfig {
   momentChunk?: number;
   /** Read the next block ahead while this one computes, where the store can (default true). */
   prefetch?: boolean;
+  /** Fill the memory of evicted units with NaN, so that a view used after its eviction shows up (tests). */
+  poisonEvicted?: boolean;
 }
 
 interface Entry {
@@ -51,10 +53,12 @@ export class ParameterSharder implements Residency, MomentStore {
   private readonly entries = new Map<Tensor, Entry>();
   private readonly cache: UnitCache;
   private readonly momentChunk: number;
+  /** Bytes of every unit of the parameters adopted so far (values, and gradient and moments of trainable ones). */
+  private unitBytes = 0;
   private closed = false;
 
   constructor(private readonly store: ShardStore, private readonly config: ShardingConfig) {
-    this.cache = new UnitCache(store, config.budgetBytes, config.prefetch ?? true);
+    this.cache = new UnitCache(store, config.budgetBytes, { readAhead: config.prefetch ?? true, unitBytes: () => this.unitBytes, poisonReleased: config.poisonEvicted });
     this.momentChunk = config.momentChunk ?? DEFAULT_MOMENT_CHUNK;
     boundMemory(true);
   }
@@ -131,6 +135,7 @@ export class ParameterSharder implements Residency, MomentStore {
     const t = p.tensor;
     const trains = ParameterSharder.trains(p, this.config);
     const e: Entry = { name: p.name, tensor: t, trains, whole: null, chunks: null, grad: null, moments: null };
+    this.unitBytes += t.size * 4 * (trains ? 4 : 1); // a trainable one also has a gradient and two moments
     if (ParameterSharder.chunked(p, this.config)) {
       e.chunks = ParameterSharder.rowRanges(p, this.config).map(([v0, v1], i) => ({ unit: newUnit(`${p.name}#${i}`, (v1 - v0) * t.shape[1], this.config.fp16, false), v0, v1 }));
     } else {

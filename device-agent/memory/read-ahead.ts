@@ -25,9 +25,10 @@ const { workerData } = require('node:worker_threads');
 const fs = require('node:fs');
 const { port, counter } = workerData;
 const done = new Int32Array(counter);
-port.on('message', ({ id, file, buffer }) => {
+port.on('message', ({ id, file, buffer, offset, length: size }) => {
+  const shared = offset !== undefined; // a slot of the main thread's shard arena: written in place, nothing moves
   try {
-    const out = new Uint8Array(buffer);
+    const out = shared ? new Uint8Array(buffer, offset, size) : new Uint8Array(buffer);
     const length = out.length;
     const fd = fs.openSync(file, 'r');
     try {
@@ -39,9 +40,9 @@ port.on('message', ({ id, file, buffer }) => {
     } finally {
       fs.closeSync(fd);
     }
-    port.postMessage({ id, ok: true, buffer }, [buffer]);
+    port.postMessage({ id, ok: true, buffer: shared ? null : buffer }, shared ? [] : [buffer]);
   } catch {
-    port.postMessage({ id, ok: false, buffer }, [buffer]);
+    port.postMessage({ id, ok: false, buffer: shared ? null : buffer }, shared ? [] : [buffer]);
   }
   Atomics.add(done, 0, 1);
   Atomics.notify(done, 0);
@@ -59,7 +60,7 @@ type WorkerLike = { terminate(): Promise<number>; unref(): void };
 export class ReadAheadWorker {
   private nextId = 0;
   /** Results taken off the port before they were asked for (reads finish in order, use may not). */
-  private readonly arrived = new Map<number, ArrayBuffer | null>();
+  private readonly arrived = new Map<number, { ok: boolean; buffer: ArrayBuffer | null }>();
   private readonly done: Int32Array;
 
   private constructor(private readonly worker: WorkerLike, private readonly port: Port, counter: SharedArrayBuffer, private readonly receive: Receive) {
@@ -80,12 +81,13 @@ export class ReadAheadWorker {
   /** Move every result already posted from the port into `arrived`. */
   private drain(): void {
     for (let m = this.receive(this.port); m; m = this.receive(this.port)) {
-      const { id, ok, buffer } = m.message as { id: number; ok: boolean; buffer: ArrayBuffer };
-      this.arrived.set(id, ok ? buffer : null);
+      const { id, ok, buffer } = m.message as { id: number; ok: boolean; buffer: ArrayBuffer | null };
+      this.arrived.set(id, { ok, buffer });
     }
   }
 
-  private take(id: number): Uint8Array | null {
+  /** Waits for read `id`; whether it succeeded, and the buffer it moved back (null for a read in place). */
+  private take(id: number): { ok: boolean; buffer: ArrayBuffer | null } | null {
     const deadline = Date.now() + WAIT_LIMIT_MS;
     for (;;) {
       this.drain();
@@ -97,9 +99,26 @@ export class ReadAheadWorker {
       if (left <= 0) return null;
       Atomics.wait(this.done, 0, seen, left);
     }
-    const buffer = this.arrived.get(id)!;
+    const result = this.arrived.get(id)!;
     this.arrived.delete(id);
-    return buffer ? new Uint8Array(buffer) : null;
+    return result;
+  }
+
+  private pending(id: number, bytes: (r: { ok: boolean; buffer: ArrayBuffer | null }) => Uint8Array | null): PendingRead {
+    let result: Uint8Array | null | undefined;
+    return {
+      ready: () => {
+        this.drain();
+        return result !== undefined || this.arrived.has(id);
+      },
+      wait: () => {
+        if (result === undefined) {
+          const r = this.take(id);
+          result = r && r.ok ? bytes(r) : null;
+        }
+        return result;
+      },
+    };
   }
 
   /**
@@ -111,14 +130,19 @@ export class ReadAheadWorker {
     const id = this.nextId++;
     const buffer = new ArrayBuffer(length);
     this.port.postMessage({ id, file, buffer }, [buffer]);
-    let result: Uint8Array | null | undefined;
-    return {
-      ready: () => {
-        this.drain();
-        return result !== undefined || this.arrived.has(id);
-      },
-      wait: () => (result === undefined ? (result = this.take(id)) : result),
-    };
+    return this.pending(id, (r) => new Uint8Array(r.buffer!));
+  }
+
+  /**
+   * Start reading the first `dst.length` bytes of `file` into `dst`, a view of a SharedArrayBuffer
+   * (a slot of the shard arena): the worker writes in place, so nothing is allocated. The caller
+   * must not touch `dst` until wait() returned.
+   */
+  readInto(file: string, dst: Uint8Array): PendingRead {
+    if (!(dst.buffer instanceof SharedArrayBuffer)) throw new Error('read-ahead into a buffer needs a view of a SharedArrayBuffer (the worker writes into it)');
+    const id = this.nextId++;
+    this.port.postMessage({ id, file, buffer: dst.buffer, offset: dst.byteOffset, length: dst.length });
+    return this.pending(id, () => dst);
   }
 
   close(): void {

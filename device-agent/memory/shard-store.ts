@@ -17,6 +17,8 @@ export interface ShardStore {
   write(key: string, bytes: Uint8Array): void;
   /** Read exactly `length` bytes of key into a fresh buffer. */
   read(key: string, length: number): Uint8Array;
+  /** Read exactly `dst.length` bytes of key into `dst` (a slot of the shard arena). */
+  readInto(key: string, dst: Uint8Array): void;
   /** Read `length` bytes of key from byte `offset` (a few rows of a chunk, without loading it). */
   readRange(key: string, offset: number, length: number): Uint8Array;
   /**
@@ -24,6 +26,8 @@ export interface ShardStore {
    * read with compute leave this out (the sharder then loads on demand).
    */
   readAhead?(key: string, length: number): PendingRead;
+  /** The same into `dst`, a view of a SharedArrayBuffer, written in place (where readAhead exists). */
+  readAheadInto?(key: string, dst: Uint8Array): PendingRead;
   close(): void;
 }
 
@@ -36,12 +40,22 @@ export function encodeValues(values: Float32Array, fp16: boolean): Uint8Array {
 
 export function decodeValues(bytes: Uint8Array, count: number, fp16: boolean): Float32Array {
   if (!fp16) return new Float32Array(bytes.buffer, bytes.byteOffset, count);
+  return decodeFloat16Into(new Float32Array(count), bytes);
+}
+
+/**
+ * Decode the fp16 `bytes` into `out`. They may overlap when the bytes are the upper half of `out`'s
+ * memory (a slot read in place): value i is written at byte 4i and read from byte 2n + 2i, so no
+ * value is overwritten before it is read, in the JS loop and in the kernel (which copies each slice
+ * in before writing it out) alike.
+ */
+export function decodeFloat16Into(out: Float32Array, bytes: Uint8Array): Float32Array {
+  const count = out.length;
   const bits = new Uint16Array(bytes.buffer, bytes.byteOffset, count);
   // the backend's SIMD decoder where one is loaded (~4x faster than the JS loop), the same values
   const decode = kernelIfAny('float16-to-float32');
-  if (!decode) return float16BitsToFloat32(bits);
-  const out = new Float32Array(count);
-  decode(out, bits, count);
+  if (decode) decode(out, bits, count);
+  else float16BitsToFloat32(bits, out);
   return out;
 }
 
@@ -57,6 +71,9 @@ export class MemoryShardStore implements ShardStore {
     const b = this.map.get(key);
     if (!b || b.length !== length) throw new Error(`shard store: no ${length}-byte entry "${key}"`);
     return b.slice();
+  }
+  readInto(key: string, dst: Uint8Array): void {
+    dst.set(this.read(key, dst.length));
   }
   readRange(key: string, offset: number, length: number): Uint8Array {
     const b = this.map.get(key);
@@ -78,8 +95,12 @@ export class FsShardStore implements ShardStore {
   readonly kind = 'fs' as const;
   readonly newKeys = true;
   readAhead?: (key: string, length: number) => PendingRead;
+  readAheadInto?: (key: string, dst: Uint8Array) => PendingRead;
   private constructor(private readonly fs: NodeFs, private readonly dir: string, private readonly join: (a: string, b: string) => string, private readonly worker: ReadAheadWorker | null) {
-    if (worker) this.readAhead = (key, length) => worker.read(this.file(key), length);
+    if (worker) {
+      this.readAhead = (key, length) => worker.read(this.file(key), length);
+      this.readAheadInto = (key, dst) => worker.readInto(this.file(key), dst);
+    }
   }
 
   static async open(dir: string, opts: { readAhead?: boolean } = {}): Promise<FsShardStore> {
@@ -104,6 +125,16 @@ export class FsShardStore implements ShardStore {
 
   readRange(key: string, offset: number, length: number): Uint8Array {
     const out = new Uint8Array(length);
+    this.readAt(key, offset, out);
+    return out;
+  }
+
+  readInto(key: string, dst: Uint8Array): void {
+    this.readAt(key, 0, dst);
+  }
+
+  private readAt(key: string, offset: number, out: Uint8Array): void {
+    const length = out.length;
     const fd = this.fs.openSync(this.file(key), 'r');
     try {
       let off = 0;
@@ -115,7 +146,6 @@ export class FsShardStore implements ShardStore {
     } finally {
       this.fs.closeSync(fd);
     }
-    return out;
   }
 
   close(): void {
@@ -176,9 +206,17 @@ export class OpfsShardStore implements ShardStore {
 
   readRange(key: string, offset: number, length: number): Uint8Array {
     const out = new Uint8Array(length);
-    const n = this.handle(key).read(out, { at: offset });
-    if (n !== length) throw new Error(`OPFS shard "${key}" gave ${n} bytes at ${offset}, expected ${length}`);
+    this.readAt(key, offset, out);
     return out;
+  }
+
+  readInto(key: string, dst: Uint8Array): void {
+    this.readAt(key, 0, dst);
+  }
+
+  private readAt(key: string, offset: number, out: Uint8Array): void {
+    const n = this.handle(key).read(out, { at: offset });
+    if (n !== out.length) throw new Error(`OPFS shard "${key}" gave ${n} bytes at ${offset}, expected ${out.length}`);
   }
 
   close(): void {

@@ -2,9 +2,12 @@
 // of an AdamW moment) that live on a ShardStore and, up to a byte budget, in memory. Least recently
 // used units are evicted first; a changed (dirty) unit is written back before its buffer is dropped,
 // a clean one is just dropped. Read-ahead (prefetch) reserves its bytes in the same budget, so
-// resident + in-flight bytes never exceed it. Knows nothing about tensors (parameter-sharder.ts does).
+// resident + in-flight bytes never exceed it. Resident values live in slots of one arena of the
+// budget's size (shard-arena.ts), reads included: a read lands in the upper part of its slot and fp16
+// is decoded in place. Knows nothing about tensors (parameter-sharder.ts does).
 import { noteGarbage, track } from '../core/memory-tracker.js';
-import { decodeValues, encodeValues, type PendingRead, type ShardStore } from './shard-store.js';
+import { ShardArena, type Slot } from './shard-arena.js';
+import { decodeFloat16Into, decodeValues, encodeValues, type PendingRead, type ShardStore } from './shard-store.js';
 
 export interface Unit {
   readonly key: string;
@@ -18,6 +21,8 @@ export interface Unit {
   /** The store holds the values; otherwise they are all zero (a new gradient or moment). */
   stored: boolean;
   pending: PendingRead | null;
+  /** Where the buffer (or the read in flight) lives in the arena; null for a buffer of its own. */
+  slot: Slot | null;
   /** Called when the buffer is dropped (a tensor forgets its cached values). */
   onEvict?: () => void;
 }
@@ -41,13 +46,35 @@ export interface ShardStats {
   prefetchWasted: number;
   /** Time the caller spent waiting on storage: synchronous reads and decoding, and waits for reads in flight. */
   waitMs: number;
+  /** Size of the arena resident units live in (0 until the first load). */
+  arenaBytes: number;
+  /** Units given a buffer of their own because no free range of the arena was large enough. */
+  arenaOverflows: number;
+}
+
+export interface UnitCacheOptions {
+  /** Read ahead where the store can (default true). */
+  readAhead?: boolean;
+  /**
+   * Bytes of all the units there will be, asked at the first load: the arena is the smaller of that
+   * and the budget (a model smaller than its budget does not reserve the whole budget).
+   */
+  unitBytes?: () => number;
+  /** Fill released slots with NaN, so that a view kept past its unit's eviction shows up (tests). */
+  poisonReleased?: boolean;
 }
 
 export function newUnit(key: string, count: number, fp16: boolean, stored: boolean): Unit {
-  return { key, count, fp16, buffer: null, dirty: false, stored, pending: null };
+  return { key, count, fp16, buffer: null, dirty: false, stored, pending: null, slot: null };
 }
 
 const bytesOf = (u: Unit) => u.count * 4;
+const storedBytes = (u: Unit) => u.count * (u.fp16 ? 2 : 4);
+/**
+ * Evicting for a contiguous arena range never takes the most recently used units: one operation
+ * uses up to four at once (an AdamW update: parameter, gradient, moments), and they must stay put.
+ */
+const KEEP_RECENT = 4;
 
 export class UnitCache {
   /** Resident units in least-recently-used-first order (Map keeps insertion order). */
@@ -56,14 +83,77 @@ export class UnitCache {
   private readonly inflight = new Map<Unit, true>();
   private lruBytes = 0;
   private inflightBytes = 0;
+  /** undefined until the first load; null after close(). */
+  private arena: ShardArena | null | undefined;
+  private readonly readAhead: boolean;
   readonly stats: ShardStats;
 
-  constructor(private readonly store: ShardStore, budgetBytes: number, private readonly readAhead: boolean) {
-    this.stats = { budgetBytes, residentBytes: 0, peakResidentBytes: 0, reads: 0, rangeReads: 0, writes: 0, readBytes: 0, writeBytes: 0, evictions: 0, prefetches: 0, prefetchWaits: 0, prefetchWasted: 0, waitMs: 0 };
+  constructor(private readonly store: ShardStore, budgetBytes: number, private readonly options: UnitCacheOptions = {}) {
+    this.readAhead = options.readAhead ?? true;
+    this.stats = { budgetBytes, residentBytes: 0, peakResidentBytes: 0, reads: 0, rangeReads: 0, writes: 0, readBytes: 0, writeBytes: 0, evictions: 0, prefetches: 0, prefetchWaits: 0, prefetchWasted: 0, waitMs: 0, arenaBytes: 0, arenaOverflows: 0 };
   }
 
   get canPrefetch(): boolean {
     return this.readAhead && this.store.readAhead !== undefined;
+  }
+
+  private getArena(): ShardArena | null {
+    if (this.arena === undefined) {
+      const bytes = Math.min(this.stats.budgetBytes, this.options.unitBytes?.() ?? this.stats.budgetBytes);
+      // shared when a read-ahead worker writes into it
+      const arena = new ShardArena(bytes, !(globalThis as any).process?.env?.NOSAB && this.canPrefetch && this.store.readAheadInto !== undefined, this.options.poisonReleased);
+      track(arena.buffer);
+      this.stats.arenaBytes = arena.bytes;
+      this.arena = arena;
+    }
+    return this.arena;
+  }
+
+  /**
+   * An arena slot for the unit: evicts least recently used units (not in `protect`, nor the
+   * KEEP_RECENT most recent) until a free range is large enough. Null when none can be made: the
+   * unit then gets a buffer of its own (counted in arenaOverflows).
+   */
+  private place(unit: Unit, protect?: Set<Unit>): Slot | null {
+    const arena = this.getArena();
+    if (!arena) return null;
+    if (bytesOf(unit) > arena.bytes) {
+      this.stats.arenaOverflows++;
+      return null;
+    }
+    for (;;) {
+      const slot = arena.alloc(bytesOf(unit));
+      if (slot) return slot;
+      let victim: Unit | undefined;
+      let left = this.lru.size - KEEP_RECENT;
+      for (const u of this.lru.keys()) {
+        if (left-- <= 0) break;
+        if (!protect?.has(u)) {
+          victim = u;
+          break;
+        }
+      }
+      if (!victim) {
+        this.stats.arenaOverflows++;
+        return null;
+      }
+      this.evict(victim);
+    }
+  }
+
+  /** Read a stored unit into its slot: the stored bytes land in the slot's upper part, fp16 is decoded in place. */
+  private readIntoSlot(unit: Unit, slot: Slot): Float32Array {
+    const arena = this.arena!;
+    const raw = arena.tail(slot, unit.count, storedBytes(unit));
+    this.store.readInto(unit.key, raw);
+    return this.decodeSlot(unit, slot, raw);
+  }
+
+  private decodeSlot(unit: Unit, slot: Slot, raw: Uint8Array): Float32Array {
+    const values = this.arena!.floats(slot, unit.count);
+    if (unit.fp16) return decodeFloat16Into(values, raw);
+    if (raw.buffer !== values.buffer) values.set(new Float32Array(raw.buffer, raw.byteOffset, unit.count)); // read into a buffer of its own
+    return values;
   }
 
   /** Put values in the store (a unit being adopted); nothing stays resident. */
@@ -83,16 +173,17 @@ export class UnitCache {
     }
     if (unit.pending) return this.settle(unit);
     this.makeRoom(bytesOf(unit));
+    const slot = this.place(unit);
+    unit.slot = slot;
     let values: Float32Array;
     if (unit.stored) {
       const t0 = performance.now();
-      const raw = this.store.read(unit.key, unit.count * (unit.fp16 ? 2 : 4));
-      values = decodeValues(raw, unit.count, unit.fp16);
+      values = slot ? this.readIntoSlot(unit, slot) : track(decodeValues(this.store.read(unit.key, storedBytes(unit)), unit.count, unit.fp16));
       this.stats.waitMs += performance.now() - t0;
       this.stats.reads++;
-      this.stats.readBytes += raw.length;
-    } else values = new Float32Array(unit.count);
-    return this.admit(unit, track(values));
+      this.stats.readBytes += storedBytes(unit);
+    } else values = slot ? this.arena!.floats(slot, unit.count).fill(0) : track(new Float32Array(unit.count));
+    return this.admit(unit, values);
   }
 
   /**
@@ -148,7 +239,9 @@ export class UnitCache {
     for (const u of next) {
       if (u.buffer || u.pending || !u.stored) continue;
       if (!this.makeRoom(bytesOf(u) + reserve, protect)) return;
-      u.pending = this.store.readAhead!(u.key, u.count * (u.fp16 ? 2 : 4));
+      const slot = this.place(u, protect);
+      u.slot = slot;
+      u.pending = slot && this.arena!.buffer instanceof SharedArrayBuffer && this.store.readAheadInto ? this.store.readAheadInto(u.key, this.arena!.tail(slot, u.count, storedBytes(u))) : this.store.readAhead!(u.key, storedBytes(u));
       this.inflight.set(u, true);
       this.inflightBytes += bytesOf(u);
       this.stats.prefetches++;
@@ -164,13 +257,17 @@ export class UnitCache {
     const t0 = performance.now();
     if (!pending.ready()) this.stats.prefetchWaits++;
     const raw = pending.wait();
-    const values = raw && decodeValues(raw, unit.count, unit.fp16); // fp16 decoding here, not in the worker (README)
+    const slot = unit.slot;
+    let values: Float32Array | null;
+    // fp16 decoding here, not in the worker (README); the worker failed: read synchronously, which reports the cause
+    if (slot) values = raw ? this.decodeSlot(unit, slot, raw) : this.readIntoSlot(unit, slot);
+    else values = raw && track(decodeValues(raw, unit.count, unit.fp16));
     this.stats.waitMs += performance.now() - t0;
     this.stats.reads++;
-    this.stats.readBytes += unit.count * (unit.fp16 ? 2 : 4);
-    if (values) return this.admit(unit, track(values));
+    this.stats.readBytes += storedBytes(unit);
+    if (values) return this.admit(unit, values);
     this.noteResident();
-    return this.load(unit); // the worker failed: read synchronously, which reports the cause
+    return this.load(unit);
   }
 
   private admit(unit: Unit, values: Float32Array): Float32Array {
@@ -231,7 +328,9 @@ export class UnitCache {
     this.lruBytes -= bytesOf(unit);
     this.noteResident();
     unit.onEvict?.();
-    noteGarbage(bytesOf(unit));
+    if (unit.slot) this.arena!.release(unit.slot);
+    else noteGarbage(bytesOf(unit)); // a buffer of its own: garbage for the collector
+    unit.slot = null;
   }
 
   /** Write back and drop everything resident; wait for reads in flight. */
@@ -244,6 +343,7 @@ export class UnitCache {
   close(): void {
     for (const u of [...this.inflight.keys()]) this.settle(u);
     for (const u of [...this.lru.keys()]) this.release(u);
+    this.arena = null;
     this.store.close();
   }
 }

@@ -42,7 +42,7 @@ describe('read-ahead worker', () => {
 describe('UnitCache with read-ahead', () => {
   it('counts reads in flight against the budget, starts none that does not fit, protects what is in use', async () => {
     const store = await FsShardStore.open(dir);
-    const cache = new UnitCache(store, 12_000, true); // room for three 1000-float units
+    const cache = new UnitCache(store, 12_000); // room for three 1000-float units
     const [a, b, c, d] = ['a', 'b', 'c', 'd'].map((k) => newUnit(k, 1000, false, false));
     for (const [i, u] of [a, b, c, d].entries()) cache.write(u, new Float32Array(1000).fill(i + 1));
     cache.load(a);
