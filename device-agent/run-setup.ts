@@ -51,6 +51,7 @@ function attachSharder(model: Gpt2, sharder: ParameterSharder): void {
     offload: (key, t) => sharder.offloadActivation(key, t),
     save: (key, v) => sharder.saveActivation(key, v),
     load: (key, n) => sharder.loadActivation(key, n),
+    release: (keep) => sharder.releaseActivations(keep),
   };
 }
 

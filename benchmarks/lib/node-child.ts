@@ -38,6 +38,11 @@ export function benchMallocSetting(boundedMemory: boolean): string {
   return t === undefined ? 'glibc default' : `MALLOC_MMAP_THRESHOLD_=${t}`;
 }
 
+/** NODE_OPTIONS a Node child runs with (agentNodeEnv: a small young generation where memory is bounded), for records. */
+export function benchNodeOptions(boundedMemory: boolean): string {
+  return agentNodeEnv(process.env, { boundedMemory }).NODE_OPTIONS ?? '';
+}
+
 let bundles: Promise<Record<string, string>> | null = null;
 /** Builds out/bench/ (once per process; a no-op when up to date) and returns { child: bundle path }. */
 function benchBundles(): Promise<Record<string, string>> {

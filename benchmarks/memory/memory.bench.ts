@@ -6,7 +6,7 @@
 // benchmarks/results/memory.jsonl. Knobs: BENCH_STEPS, BENCH_BUDGETS, and how the children run:
 // BENCH_RUNNER, BENCH_NODE_FLAGS, FLEETTUNE_MMAP_THRESHOLD (../lib/node-child.ts).
 import { appendResult } from '../lib/bench-record.js';
-import { benchMallocSetting, benchNodeFlags, benchRunner, runBenchChild, startLockstepBenchChild } from '../lib/node-child.js';
+import { benchMallocSetting, benchNodeFlags, benchNodeOptions, benchRunner, runBenchChild, startLockstepBenchChild } from '../lib/node-child.js';
 
 const steps = Number(process.env.BENCH_STEPS ?? 3);
 const budgets = (process.env.BENCH_BUDGETS ?? '512,256,128,64').split(',').map(Number);
@@ -31,7 +31,7 @@ const median = (xs: number[]) => {
 /** Timed steps exclude the first (warm-up: page-cache fill, JIT). */
 const timed = (r: Result) => median(r.stepMs.slice(1).length ? r.stepMs.slice(1) : r.stepMs);
 
-console.error(`memory bench: ${benchRunner()} children, node ${process.version} ${benchNodeFlags().join(' ')}, malloc: sharded ${benchMallocSetting(true)}, unsharded ${benchMallocSetting(false)}, ${steps} steps`);
+console.error(`memory bench: ${benchRunner()} children, node ${process.version} ${benchNodeFlags().join(' ')}, malloc: sharded ${benchMallocSetting(true)}, unsharded ${benchMallocSetting(false)}, sharded NODE_OPTIONS ${benchNodeOptions(true)}, ${steps} steps`);
 const baseline = await run(0, false);
 const fp32: Record<string, Result> = {};
 const fp16: Record<string, Result> = {};
@@ -71,7 +71,7 @@ const line = {
   start_rss_mb: Math.round(baseline.phases.start),
 };
 const file = appendResult('memory', {
-  ...line, [`slowdown_${ref}_unpaired`]: timed(fp16[ref]) / timed(baseline), [`slowdown_${ref}_pairs`]: pairRatios.map((r) => Math.round(r * 1000) / 1000), runner: benchRunner(), node_flags: benchNodeFlags(), malloc: { sharded: benchMallocSetting(true), unsharded: benchMallocSetting(false) }, steps, batch: 4, seq: 128,
+  ...line, [`slowdown_${ref}_unpaired`]: timed(fp16[ref]) / timed(baseline), [`slowdown_${ref}_pairs`]: pairRatios.map((r) => Math.round(r * 1000) / 1000), runner: benchRunner(), node_flags: benchNodeFlags(), malloc: { sharded: benchMallocSetting(true), unsharded: benchMallocSetting(false) }, node_options: { sharded: benchNodeOptions(true), unsharded: benchNodeOptions(false) }, steps, batch: 4, seq: 128,
   runs: runs.map((r) => ({ budget_mb: r.budgetMb, fp16: r.fp16, peak_rss_mb: Math.round(r.peakRssMb), phases_mb: Object.fromEntries(Object.entries(r.phases).map(([k, v]) => [k, Math.round(v)])), step_ms: r.stepMs.map(Math.round), step_cpu_ms: r.stepCpuMs.map(Math.round), step_sys_ms: r.stepSysMs.map(Math.round), step_minor_faults: r.stepMinorFaults })),
 });
 console.error(`appended to ${file}`);

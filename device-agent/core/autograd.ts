@@ -36,6 +36,11 @@ class Tape {
     if (!loss.requiresGrad) throw new Error('backward(): the loss does not depend on any trainable parameter');
     if (seed) loss.ensureGrad().set(seed);
     else loss.ensureGrad()[0] = 1;
+    this.run();
+  }
+
+  /** Run and clear the recorded entries, newest first (the output gradients are seeded). */
+  private run(): void {
     const entries = this.entries;
     this.entries = [];
     for (let i = entries.length - 1; i >= 0; i--) {
@@ -77,13 +82,20 @@ class Tape {
         this.entries = [];
         try {
           const again = fn(xs);
-          if (again.requiresGrad) this.backward(again, res.grad);
+          if (again.requiresGrad) {
+            // res's gradient is complete and read by nothing else now: it seeds the replay as is
+            again.grad = res.grad;
+            this.run();
+          }
         } finally {
           this.entries = outer;
           if (state) state.restore(current);
         }
         inputs.forEach((x, i) => {
-          if (x.requiresGrad && xs[i].grad) accumulateGrad(x, xs[i].grad!);
+          const g = xs[i].grad;
+          if (!x.requiresGrad || !g) return;
+          if (x.grad === null && !x.residency?.grad) x.grad = g; // the first gradient: taken, not copied
+          else accumulateGrad(x, g);
         });
         releaseMemory();
       },

@@ -55,10 +55,18 @@ export class ParameterSharder implements Residency, MomentStore {
   private readonly momentChunk: number;
   /** Bytes of every unit of the parameters adopted so far (values, and gradient and moments of trainable ones). */
   private unitBytes = 0;
+  /** Activations saved by the training forward, by key, and those loaded back and in use now. */
+  private readonly activationUnits = new Map<string, Unit>();
+  private readonly loadedActivations = new Set<Unit>();
   private closed = false;
 
   constructor(private readonly store: ShardStore, private readonly config: ShardingConfig) {
-    this.cache = new UnitCache(store, config.budgetBytes, { readAhead: config.prefetch ?? true, unitBytes: () => this.unitBytes, poisonReleased: config.poisonEvicted });
+    this.cache = new UnitCache(store, config.budgetBytes, {
+      readAhead: config.prefetch ?? true,
+      // a store that takes activations may load them into the budget too: then the whole budget
+      unitBytes: () => (store.newKeys ? Infinity : this.unitBytes),
+      poisonReleased: config.poisonEvicted,
+    });
     this.momentChunk = config.momentChunk ?? DEFAULT_MOMENT_CHUNK;
     boundMemory(true);
   }
@@ -123,6 +131,7 @@ export class ParameterSharder implements Residency, MomentStore {
     const [w1 = 0, w2 = 0] = top2(weights);
     const [g1 = 0, g2 = 0] = top2(grads);
     const minimum = w1 + w2 + g1 + g2 + moment;
+    this.cache.pinReserve = Math.max(this.cache.pinReserve, minimum); // activations pinned in the budget leave this much
     if (this.config.budgetBytes < minimum) {
       const parts = [`the two largest weight blocks, ${mb(w1)} + ${mb(w2)} MB`];
       if (grads.length) parts.push(`their gradients, ${mb(g1)} + ${mb(g2)} MB`, `one AdamW moment chunk pair, ${mb(moment)} MB`);
@@ -307,13 +316,42 @@ export class ParameterSharder implements Residency, MomentStore {
   /** Store a copy of activation values under `key` (exact, fp32, outside the budget; rewritten each step). */
   saveActivation(key: string, values: Float32Array): void {
     if (!this.store.newKeys) throw new Error(`the ${this.store.kind} shard store cannot take activations (its files are opened before training)`);
+    const unit = this.activationUnits.get(key);
+    if (unit) this.freeActivation(unit); // the last step's values, if still loaded, are stale now
     this.store.write(`@act.${key}`, new Uint8Array(values.buffer, values.byteOffset, values.byteLength));
   }
 
-  /** The `count` values saved under `key` (saveActivation or offloadActivation), read back. */
+  /**
+   * The `count` values saved under `key` (saveActivation or offloadActivation), read back: into the
+   * budget, evicting weights, where it can make room (a replay's activations then take the place
+   * of weights instead of adding to them), else into a buffer of their own. They stay loaded until
+   * releaseActivations() or the next save of the key.
+   */
   loadActivation(key: string, count: number): Float32Array {
+    let unit = this.activationUnits.get(key);
+    if (!unit || unit.count !== count) this.activationUnits.set(key, (unit = newUnit(`@act.${key}`, count, false, true)));
+    if (unit.buffer) return unit.buffer;
+    const values = this.cache.loadPinned(unit);
+    if (values) {
+      this.loadedActivations.add(unit);
+      return values;
+    }
     const raw = this.store.read(`@act.${key}`, count * 4);
     return track(new Float32Array(raw.buffer, raw.byteOffset, count));
+  }
+
+  /**
+   * Give the budget back from activations loaded for a replay that has finished (its backward ran):
+   * all of them, or those whose keys do not start with `keep` (the block being replayed now, whose
+   * input is loaded before its replay starts). Their values must not be read afterwards.
+   */
+  releaseActivations(keep?: string): void {
+    for (const u of this.loadedActivations) if (keep === undefined || !u.key.startsWith(`@act.${keep}`)) this.freeActivation(u);
+  }
+
+  private freeActivation(unit: Unit): void {
+    this.cache.free(unit);
+    this.loadedActivations.delete(unit);
   }
 
   // ----- read-ahead -----

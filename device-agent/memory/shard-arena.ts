@@ -10,8 +10,12 @@ export interface Slot {
   readonly bytes: number;
 }
 
-/** Slot offsets and sizes are multiples of this (float32 views need 4; 64 keeps slots cache-line aligned). */
-const ALIGN = 64;
+/**
+ * Slot offsets and sizes are multiples of this: float32 views need 4, and no more, so that units
+ * fill the arena exactly as they fill the budget's books (kernels copy operands into WASM memory,
+ * which aligns them itself).
+ */
+const ALIGN = 4;
 const roundUp = (n: number) => Math.ceil(n / ALIGN) * ALIGN;
 
 export class ShardArena {

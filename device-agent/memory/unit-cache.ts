@@ -23,6 +23,8 @@ export interface Unit {
   pending: PendingRead | null;
   /** Where the buffer (or the read in flight) lives in the arena; null for a buffer of its own. */
   slot: Slot | null;
+  /** Never evicted: in use until its owner frees it (an activation loaded back for a replay). */
+  pinned: boolean;
   /** Called when the buffer is dropped (a tensor forgets its cached values). */
   onEvict?: () => void;
 }
@@ -65,7 +67,7 @@ export interface UnitCacheOptions {
 }
 
 export function newUnit(key: string, count: number, fp16: boolean, stored: boolean): Unit {
-  return { key, count, fp16, buffer: null, dirty: false, stored, pending: null, slot: null };
+  return { key, count, fp16, buffer: null, dirty: false, stored, pending: null, slot: null, pinned: false };
 }
 
 const bytesOf = (u: Unit) => u.count * 4;
@@ -83,6 +85,12 @@ export class UnitCache {
   private readonly inflight = new Map<Unit, true>();
   private lruBytes = 0;
   private inflightBytes = 0;
+  private pinnedBytes = 0;
+  /**
+   * Budget that pinned units never take: what one operation needs of the other units at once (the
+   * sharder's minimum), so that pinning cannot make a load evict a unit an operation is using.
+   */
+  pinReserve = 0;
   /** undefined until the first load; null after close(). */
   private arena: ShardArena | null | undefined;
   private readonly readAhead: boolean;
@@ -101,7 +109,7 @@ export class UnitCache {
     if (this.arena === undefined) {
       const bytes = Math.min(this.stats.budgetBytes, this.options.unitBytes?.() ?? this.stats.budgetBytes);
       // shared when a read-ahead worker writes into it
-      const arena = new ShardArena(bytes, !(globalThis as any).process?.env?.NOSAB && this.canPrefetch && this.store.readAheadInto !== undefined, this.options.poisonReleased);
+      const arena = new ShardArena(bytes, this.canPrefetch && this.store.readAheadInto !== undefined, this.options.poisonReleased);
       track(arena.buffer);
       this.stats.arenaBytes = arena.bytes;
       this.arena = arena;
@@ -128,7 +136,7 @@ export class UnitCache {
       let left = this.lru.size - KEEP_RECENT;
       for (const u of this.lru.keys()) {
         if (left-- <= 0) break;
-        if (!protect?.has(u)) {
+        if (!u.pinned && !protect?.has(u)) {
           victim = u;
           break;
         }
@@ -207,6 +215,40 @@ export class UnitCache {
     return values;
   }
 
+  /**
+   * Load a stored unit into the budget and pin it there until free(): for values in use across
+   * many operations (an activation loaded back for a replay). Null, with nothing loaded, when the
+   * budget cannot make room for it without what is pinned or in flight (the caller reads it outside).
+   */
+  loadPinned(unit: Unit): Float32Array | null {
+    if (unit.buffer || unit.pending) throw new Error(`shard "${unit.key}" is already loaded`);
+    const bytes = bytesOf(unit);
+    if (this.pinnedBytes + bytes + this.pinReserve > this.stats.budgetBytes) return null;
+    while (this.lruBytes + this.inflightBytes + bytes > this.stats.budgetBytes) {
+      const victim = this.victim();
+      if (!victim) return null;
+      this.evict(victim);
+    }
+    const slot = this.place(unit);
+    if (!slot) return null;
+    unit.slot = slot;
+    const t0 = performance.now();
+    const values = this.readIntoSlot(unit, slot);
+    this.stats.waitMs += performance.now() - t0;
+    this.stats.reads++;
+    this.stats.readBytes += storedBytes(unit);
+    unit.pinned = true;
+    this.pinnedBytes += bytes;
+    return this.admit(unit, values);
+  }
+
+  /** Drop a unit's values without writing them back (they are unchanged, or no longer needed); it stays stored. */
+  free(unit: Unit): void {
+    if (unit.pending) this.settle(unit);
+    unit.dirty = false;
+    if (unit.buffer) this.release(unit);
+  }
+
   touch(unit: Unit): void {
     if (!unit.buffer) return;
     this.lru.delete(unit);
@@ -241,7 +283,7 @@ export class UnitCache {
       if (!this.makeRoom(bytesOf(u) + reserve, protect)) return;
       const slot = this.place(u, protect);
       u.slot = slot;
-      u.pending = slot && this.arena!.buffer instanceof SharedArrayBuffer && this.store.readAheadInto ? this.store.readAheadInto(u.key, this.arena!.tail(slot, u.count, storedBytes(u))) : this.store.readAhead!(u.key, storedBytes(u));
+      u.pending = slot && this.store.readAheadInto ? this.store.readAheadInto(u.key, this.arena!.tail(slot, u.count, storedBytes(u))) : this.store.readAhead!(u.key, storedBytes(u));
       this.inflight.set(u, true);
       this.inflightBytes += bytesOf(u);
       this.stats.prefetches++;
@@ -285,7 +327,7 @@ export class UnitCache {
 
   /** The least recently used resident unit not in `protect`. */
   private victim(protect?: Set<Unit>): Unit | undefined {
-    for (const u of this.lru.keys()) if (!protect?.has(u)) return u;
+    for (const u of this.lru.keys()) if (!u.pinned && !protect?.has(u)) return u;
     return undefined;
   }
 
@@ -323,6 +365,8 @@ export class UnitCache {
   }
 
   private release(unit: Unit): void {
+    if (unit.pinned) this.pinnedBytes -= bytesOf(unit);
+    unit.pinned = false;
     unit.buffer = null;
     this.lru.delete(unit);
     this.lruBytes -= bytesOf(unit);

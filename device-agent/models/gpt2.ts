@@ -135,6 +135,11 @@ export interface ActivationStore {
    */
   save(key: string, values: Float32Array): void;
   load(key: string, count: number): Float32Array;
+  /**
+   * The loaded values of finished replays are no longer read: all of them, or all but those whose
+   * keys start with `keep` (the block whose replay is starting: its input was loaded just before).
+   */
+  release?(keep?: string): void;
 }
 
 /** A block run: plain, the checkpointed forward of a training step (saves), or its replay in backward. */
@@ -193,6 +198,8 @@ export function gpt2Hidden(model: Gpt2, ids: Int32Array, B: number, T: number): 
   // the checkpointed forward of a step that will be back-propagated saves what its replay will load
   const saving = model.recompute === true && tape.recording;
   const block = (i: number, xi: Tensor) => {
+    // backward: the replay of block i + 1 and its backward are done (checkpoints run in reverse order)
+    model.activations?.release?.(backward ? `h.${i}.` : undefined);
     prefetch?.(blockTensors(model, backward ? i - 1 : i + 1), blockTensors(model, i), backward);
     return gpt2Block(model, i, xi, B, T, backward ? 'replay' : saving ? 'save' : 'plain');
   };

@@ -1,7 +1,7 @@
 // node-flags.mjs: which Node flags and environment the agent, the CLI and the benchmark children
 // get (the effect of each is measured by the benchmarks, see benchmarks/README.md).
 import { describe, expect, it } from 'vitest';
-import { AGENT_MMAP_THRESHOLD, agentNodeEnv, agentNodeFlags, scriptArgs } from '../../../device-agent/cli/node-flags.mjs';
+import { AGENT_MMAP_THRESHOLD, AGENT_SEMI_SPACE_MB, agentNodeEnv, agentNodeFlags, scriptArgs } from '../../../device-agent/cli/node-flags.mjs';
 
 describe('node-flags', () => {
   it('adds the relaxed-SIMD flag only where Node needs it', () => {
@@ -18,7 +18,7 @@ describe('node-flags', () => {
 
   it('sets the malloc mmap threshold for processes that bound memory, unless the environment already chose one', () => {
     const bounded = { boundedMemory: true }, unbounded = { boundedMemory: false };
-    expect(agentNodeEnv({ PATH: '/bin' }, bounded)).toEqual({ PATH: '/bin', MALLOC_MMAP_THRESHOLD_: String(AGENT_MMAP_THRESHOLD) });
+    expect(agentNodeEnv({ PATH: '/bin' }, bounded)).toEqual({ PATH: '/bin', MALLOC_MMAP_THRESHOLD_: String(AGENT_MMAP_THRESHOLD), NODE_OPTIONS: `--max-semi-space-size=${AGENT_SEMI_SPACE_MB}` });
     expect(agentNodeEnv({ PATH: '/bin' }, unbounded)).toEqual({ PATH: '/bin' }); // glibc's default: fewer page faults
     expect(agentNodeEnv({ MALLOC_MMAP_THRESHOLD_: '131072' }, bounded).MALLOC_MMAP_THRESHOLD_).toBe('131072');
     expect(agentNodeEnv({ MALLOC_MMAP_THRESHOLD_: '131072' }, unbounded).MALLOC_MMAP_THRESHOLD_).toBe('131072');
@@ -27,5 +27,12 @@ describe('node-flags', () => {
     expect(agentNodeEnv({ FLEETTUNE_MMAP_THRESHOLD: 'glibc' }, bounded)).not.toHaveProperty('MALLOC_MMAP_THRESHOLD_');
     expect(() => agentNodeEnv({ FLEETTUNE_MMAP_THRESHOLD: '4M' }, unbounded)).toThrow(/FLEETTUNE_MMAP_THRESHOLD must be a byte count or "glibc", got "4M"/);
     expect(() => agentNodeEnv({}, {} as { boundedMemory: boolean })).toThrow(/say whether the process bounds its memory/);
+  });
+
+  it('caps V8\'s young generation for processes that bound memory, keeping other NODE_OPTIONS and a cap already chosen', () => {
+    expect(agentNodeEnv({ NODE_OPTIONS: '--trace-warnings' }, { boundedMemory: true }).NODE_OPTIONS).toBe(`--trace-warnings --max-semi-space-size=${AGENT_SEMI_SPACE_MB}`);
+    expect(agentNodeEnv({ NODE_OPTIONS: '--max-semi-space-size=8' }, { boundedMemory: true }).NODE_OPTIONS).toBe('--max-semi-space-size=8');
+    expect(agentNodeEnv({ NODE_OPTIONS: '--trace-warnings' }, { boundedMemory: false }).NODE_OPTIONS).toBe('--trace-warnings');
+    expect(agentNodeEnv({ FLEETTUNE_MMAP_THRESHOLD: 'glibc' }, { boundedMemory: true }).NODE_OPTIONS).toBe(`--max-semi-space-size=${AGENT_SEMI_SPACE_MB}`);
   });
 });

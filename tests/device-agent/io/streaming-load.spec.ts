@@ -19,7 +19,7 @@ import { tape } from '../../../device-agent/core/autograd.js';
 import { addLora } from '../../../device-agent/nn/lora.js';
 
 const cfg: Gpt2Config = { vocabSize: 300, nPositions: 16, nEmbd: 16, nLayer: 2, nHead: 2, layerNormEpsilon: 1e-5 };
-const shardCfg = (budgetBytes: number) => ({ budgetBytes, fp16: false, rowChunk: 64, chunkAboveBytes: 4096 });
+const shardCfg = (budgetBytes: number) => ({ budgetBytes, fp16: false, rowChunk: 64, chunkAboveBytes: 4096, poisonEvicted: true });
 let dir: string;
 let file: string;
 let fileBytes: Uint8Array;

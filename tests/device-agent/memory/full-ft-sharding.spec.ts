@@ -29,7 +29,7 @@ const batches = (() => {
   return Array.from({ length: 16 }, () => Int32Array.from({ length: B * (T + 1) }, () => rng.int(cfg.vocabSize)));
 })();
 const shardCfg = (budgetBytes: number, extra: Partial<ShardingConfig> = {}): ShardingConfig => ({
-  budgetBytes, fp16: false, rowChunk: 128, chunkAboveBytes: 16 * 1024, trains: () => true, momentChunk: 4096, ...extra,
+  budgetBytes, fp16: false, rowChunk: 128, chunkAboveBytes: 16 * 1024, trains: () => true, momentChunk: 4096, poisonEvicted: true, ...extra,
 });
 /** Two weight units + two gradients + one moment chunk pair of the tiny model (wte is 512 x 64). */
 const MINIMUM = (512 * 64 + 64 * 256) * 4 * 2 + 2 * 4096 * 4;

@@ -37,4 +37,5 @@ export function trainRun(m: Gpt2, steps: number): { losses: number[]; lora: Floa
   return { losses, lora: m.params.trainable().map((p) => p.tensor.data.slice()) };
 }
 
-export const shardCfg = (budgetBytes: number, extra: Partial<ShardingConfig> = {}): ShardingConfig => ({ budgetBytes, fp16: false, rowChunk: 32, chunkAboveBytes: 4096, ...extra });
+// evicted memory reads NaN here, so a view used after its eviction changes the losses
+export const shardCfg = (budgetBytes: number, extra: Partial<ShardingConfig> = {}): ShardingConfig => ({ budgetBytes, fp16: false, rowChunk: 32, chunkAboveBytes: 4096, poisonEvicted: true, ...extra });

@@ -93,6 +93,44 @@ describe('ParameterSharder', () => {
     }
   });
 
+  it('loads a replay\'s activations into the budget in place of weights, pinned until released, and bit-identical', () => {
+    const reference = trainRun(model(), 3);
+    const m = model({ recompute: true });
+    const budget = 32 * 1024; // a block's activations and the minimum for weights, less than all weights
+    const sharder = new ParameterSharder(new MemoryShardStore(), shardCfg(budget));
+    sharder.shard(frozen(m));
+    let maxLoaded = 0;
+    const views: Float32Array[] = [];
+    m.activations = {
+      offload: (key, t) => sharder.offloadActivation(key, t),
+      save: (key, v) => sharder.saveActivation(key, v),
+      load: (key, n) => {
+        const v = sharder.loadActivation(key, n);
+        views.push(v);
+        return v;
+      },
+      release: (keep) => {
+        sharder.releaseActivations(keep);
+        maxLoaded = Math.max(maxLoaded, sharder.getStats().residentBytes);
+      },
+    };
+    expect(trainRun(m, 3)).toEqual(reference); // released memory reads NaN: a view used too long would show
+    const s = sharder.getStats();
+    expect(s.peakResidentBytes).toBeLessThanOrEqual(budget);
+    expect(s.evictions).toBeGreaterThan(0);
+    const arena = views[0].buffer;
+    expect(views.every((v) => v.buffer === arena)).toBe(true); // all in the budget's arena
+    // a key saved again is read again, never served from its last loaded values
+    const key = 'h.0.attn.c_attn';
+    const n = views[0].length;
+    sharder.saveActivation(key, new Float32Array(n).fill(1));
+    expect(sharder.loadActivation(key, n)[0]).toBe(1);
+    sharder.saveActivation(key, new Float32Array(n).fill(2));
+    expect(sharder.loadActivation(key, n)[0]).toBe(2);
+    sharder.releaseActivations();
+    expect(sharder.getStats().residentBytes).toBeLessThanOrEqual(maxLoaded);
+  });
+
   it('does not offload activations where the store cannot take new keys (OPFS opens its files up front)', () => {
     const store = Object.assign(new MemoryShardStore(), { newKeys: false });
     const sharder = new ParameterSharder(store, shardCfg(1 << 20));

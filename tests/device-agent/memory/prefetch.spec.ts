@@ -37,6 +37,22 @@ describe('read-ahead worker', () => {
     expect(store.readAhead!('absent', 10).wait()).toBeNull();
     store.close();
   });
+
+  it('reads into a slot of a shared arena in place: the bytes land there, nothing else is touched', async () => {
+    const store = await FsShardStore.open(dir);
+    const f32 = Float32Array.from({ length: 1000 }, (_, i) => i - 500.25);
+    store.write('full', bytesOf(f32));
+    const sab = new SharedArrayBuffer(8192);
+    new Uint8Array(sab).fill(7);
+    const dst = new Uint8Array(sab, 1024, 4000);
+    const r = store.readAheadInto!('full', dst);
+    expect(r.wait()).toBe(dst);
+    expect(new Float32Array(sab, 1024, 1000)).toEqual(f32);
+    expect(new Uint8Array(sab, 0, 1024).every((b) => b === 7) && new Uint8Array(sab, 5024).every((b) => b === 7)).toBe(true);
+    expect(store.readAheadInto!('absent', new Uint8Array(sab, 0, 10)).wait()).toBeNull();
+    expect(() => store.readAheadInto!('full', new Uint8Array(4000))).toThrow(/SharedArrayBuffer/);
+    store.close();
+  });
 });
 
 describe('UnitCache with read-ahead', () => {

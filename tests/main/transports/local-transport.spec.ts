@@ -119,6 +119,7 @@ describe('LocalTransport', () => {
     // a sharded job's agent gets the malloc setting that returns freed buffers at once (unless FLEETTUNE_MMAP_THRESHOLD=glibc)
     const threshold = agentNodeEnv(process.env, { boundedMemory: true }).MALLOC_MMAP_THRESHOLD_;
     expect(environ.filter((e) => e.startsWith('MALLOC_MMAP_THRESHOLD_='))).toEqual(threshold === undefined ? [] : [`MALLOC_MMAP_THRESHOLD_=${threshold}`]);
+    expect(environ.find((e) => e.startsWith('NODE_OPTIONS='))).toMatch(/--max-semi-space-size=\d+/); // and a small young generation
     expect(existsSync(path.join(repoRoot, 'out/node-agent/build/kernels-relaxed-shared.wasm'))).toBe(true);
     const hello = got[0];
     if (hello.type !== 'hello') throw new Error(`expected hello, got ${hello.type}`);
@@ -138,6 +139,7 @@ describe('LocalTransport', () => {
     await waiting;
     const environ = readFileSync(`/proc/${agent.pid}/environ`, 'utf8').split('\0');
     expect(environ.filter((e) => e.startsWith('MALLOC_MMAP_THRESHOLD_='))).toEqual([]);
+    expect(environ.find((e) => e.startsWith('NODE_OPTIONS=')) ?? '').not.toMatch(/--max-semi-space-size/);
     await agent.stop();
   });
 
