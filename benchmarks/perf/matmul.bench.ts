@@ -3,6 +3,7 @@
 // /usr/bin/python3, matmul-openblas.py) in the same run. Not a test: it checks every configuration's
 // result first (sampled entries against float64, the test suite's bound), warms up, then interleaves
 // ours and OpenBLAS in rounds so both see the same load, and prints median (min-max) and best.
+// Each round also times the WASM SIMD ceiling (simd-peak.ts: FMAs only), reported against OpenBLAS.
 // Last line: the JSON summary; the full record is appended to benchmarks/results/matmul.jsonl.
 // Usage: npm run bench:matmul [-- --rounds R --runs N]
 import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
@@ -13,6 +14,7 @@ import { loadWasmKernels, type WasmKernels } from '../../device-agent/backends/c
 import { relaxedSimdSupported } from '../../device-agent/backends/cpu-wasm/wasm-features.js';
 import { agentNodeFlags } from '../../device-agent/cli/node-flags.mjs';
 import { appendResult, gitState, machineInfo } from '../lib/bench-record.js';
+import { measureSimdPeak } from './simd-peak.js';
 
 // The agent runs with agentNodeFlags() (Node 20: --experimental-wasm-relaxed-simd); measure under
 // the same flags: re-run this script with them when they are missing.
@@ -160,13 +162,19 @@ const nodeFlags = process.execArgv.filter((f) => f.startsWith('--experimental-wa
 const peerInfo = peers.get(1)?.info;
 console.log(`matmul f32 | ${machine.cpu} x ${machine.cores} | node ${machine.node} ${nodeFlags.join(' ')} | commit ${commit}${dirty ? '+dirty' : ''} | load ${machine.loadavg.map((x) => x.toFixed(2)).join(' ')}`);
 if (peerInfo) console.log(`peer: torch ${peerInfo.torch} torch.mm, BLAS ${peerInfo.blas.join(', ') || 'unknown'}`);
+const shownPeak = () => (simdPeak.length ? `WASM SIMD ceiling (FMA loop, 1 thread): ${median(simdPeak).toFixed(1)} GFLOP/s, / OpenBLAS 1t paired ${median(ceilingPaired).toFixed(3)}` : 'WASM SIMD ceiling: not measured (no relaxed SIMD)');
 console.log(`${ROUNDS} rounds x ${RUNS} runs per configuration, after ${WARMUP} warm-up runs; GFLOP/s median (min-max)`);
 
 // ---- measure: interleaved rounds --------------------------------------------------------------------
+// Each round also times the WASM FMA ceiling (simd-peak.ts): what no 128-bit kernel can beat here.
+const simdPeak: number[] = [];
+const ceilingPaired: number[] = []; // per round: the ceiling / OpenBLAS's 512^3 1-thread median
 const ours = new Map<string, number[]>(), blas = new Map<string, number[]>();
 const paired = new Map<string, number[]>(); // per round: our median / OpenBLAS's median
 const key = (s: Shape, variant: string, t: number) => `${s.name}|${variant}|${t}`;
 for (let r = 0; r < ROUNDS; r++) {
+  const peak = relaxedSimdSupported() ? median((await measureSimdPeak(r === 0 ? 3 : 1)).gflops.slice(r === 0 ? 2 : 0)) : null;
+  if (peak !== null) simdPeak.push(peak);
   for (const s of SHAPES) {
     for (const t of THREADS) {
       const mine = new Map<string, number[]>();
@@ -180,6 +188,7 @@ for (let r = 0; r < ROUNDS; r++) {
         const k = key(s, 'openblas', t), xs = await peer.time(s, RUNS, r === 0 ? WARMUP : 1);
         blas.set(k, [...(blas.get(k) ?? []), ...xs]);
         for (const [km, ys] of mine) paired.set(km, [...(paired.get(km) ?? []), median(ys) / median(xs)]);
+        if (s === SHAPES[0] && t === 1 && peak !== null) ceilingPaired.push(peak / median(xs));
       }
     }
   }
@@ -221,8 +230,13 @@ const summary = {
   best_ratio_1t: ratio(o1, b1, 'max'), best_ratio_2t: ratio(o2, b2, 'max'),
   // Median over rounds of (our median / OpenBLAS's median) within the round: the least noisy ratio.
   paired_ratio_1t: pairedRatio(best, 1), paired_ratio_2t: pairedRatio(best, 2),
+  // The WASM SIMD ceiling: independent f32x4 FMAs only (simd-peak.ts), and that / OpenBLAS 1 thread,
+  // paired per round: the highest ratio_1t a 128-bit WASM kernel could reach on this machine.
+  simd_peak_gflops_1t: simdPeak.length ? round1(median(simdPeak)) : null,
+  ceiling_ratio_1t: ceilingPaired.length ? round3(median(ceilingPaired)) : null,
 };
 
+console.log(shownPeak());
 const pairedRatios = Object.fromEntries([...paired].map(([k, xs]) => [k, xs.map(round3)]));
 // appendResult records the machine with its load at the end; loadavg_start is the header's
 appendResult('matmul', { loadavg_start: machine.loadavg, node_flags: nodeFlags, peer: peerInfo ?? blasNote, threads: THREADS, rounds: ROUNDS, runs: RUNS, results, pairedRatios, summary });

@@ -1,11 +1,13 @@
 // ParameterSharder: keeps the parameters of the table on a ShardStore and only a budget's worth of
 // them in memory (unit-cache.ts: LRU, write-back of changed units, read-ahead inside the budget).
-// Evicted tensors really drop their buffers (unlike the C++ original, whose evicted weights stayed
-// referenced), so the OS-measured RSS follows the budget. Frozen embedding-sized matrices are stored
+// Evicted tensors really drop their values (unlike the C++ original, whose evicted weights stayed
+// referenced), and resident ones live in one arena of the budget's size, so the OS-measured RSS
+// follows the budget. Frozen embedding-sized matrices are stored
 // in row chunks (the LM head and the lookup read rows). Trainable parameters (full fine-tuning) are
 // stored whole and fp32, and their gradients and AdamW moments are sharded too: a gradient is a unit
 // created on first accumulation, the moments are units in chunks the optimizer walks through.
-// Not an allocator: activations are bounded by recomputation (tape.checkpoint), not here.
+// Activations are bounded by recomputation (tape.checkpoint); the ones a replay loads back from the
+// store are pinned in the budget until released (loadActivation / releaseActivations).
 import type { Param } from '../core/parameter-table.js';
 import type { Residency, Tensor } from '../core/tensor.js';
 import type { MomentStore } from '../optim/adamw.js';

@@ -3,8 +3,9 @@
 // 'message' event could run before the step ended; instead the worker transfers the bytes over a
 // MessageChannel and bumps a counter in shared memory, and the main thread takes them with
 // receiveMessageOnPort (synchronous), waiting on the counter (Atomics.wait) only if the read is not
-// done yet. The bytes are an ArrayBuffer the main thread allocates and lends to the worker (moved,
-// not copied, both ways), so it is freed by the main thread's GC like any evicted shard. The worker only reads: fp16
+// done yet. The sharder's reads go into a slot of its arena, a SharedArrayBuffer the worker writes
+// into in place (readInto); read() instead lends the worker an ArrayBuffer the main thread allocates
+// (moved, not copied, both ways), freed by the main thread's GC. The worker only reads: fp16
 // decoding stays on the main thread, because on a machine whose cores all run matmul threads a
 // worker doing CPU work slows every matmul down more than it saves (measured: README).
 // Not a general I/O pool: one thread, reads in the order they were asked for.

@@ -109,10 +109,15 @@ export class UnitCache {
     if (this.arena === undefined) {
       const bytes = Math.min(this.stats.budgetBytes, this.options.unitBytes?.() ?? this.stats.budgetBytes);
       // shared when a read-ahead worker writes into it
-      const arena = new ShardArena(bytes, this.canPrefetch && this.store.readAheadInto !== undefined, this.options.poisonReleased);
-      track(arena.buffer);
-      this.stats.arenaBytes = arena.bytes;
-      this.arena = arena;
+      const shared = this.canPrefetch && this.store.readAheadInto !== undefined;
+      try {
+        this.arena = new ShardArena(bytes, shared, this.options.poisonReleased);
+        track(this.arena.buffer);
+        this.stats.arenaBytes = this.arena.bytes;
+      } catch (err) {
+        if (!(err instanceof RangeError)) throw err;
+        this.arena = null; // the engine refused a buffer that large: every unit gets its own (arenaBytes stays 0)
+      }
     }
     return this.arena;
   }

@@ -106,6 +106,14 @@ describe('UnitCache arena', () => {
     expect(cache.stats.arenaOverflows).toBe(1);
   });
 
+  it('a budget larger than the engine can allocate at once: no arena, every unit gets its own buffer', () => {
+    const { cache, us } = cacheWith(2 ** 52, [['a', 1000], ['b', 1000]]);
+    expect(cache.load(us.a)).toEqual(values(1000, 0));
+    expect(cache.load(us.b)).toEqual(values(1000, 1));
+    expect(us.a.buffer!.buffer).not.toBe(us.b.buffer!.buffer);
+    expect(cache.stats.arenaBytes).toBe(0);
+  });
+
   it('pinned units stay put while others come and go, leave the reserve to them, and free() gives their room back', () => {
     const { cache, us } = cacheWith(5 * 4000, [['w1', 1000], ['w2', 1000], ['w3', 1000], ['act1', 1000], ['act2', 1000], ['act3', 1000]]);
     cache.pinReserve = 3 * 4000; // what one operation needs of unpinned units
