@@ -173,7 +173,7 @@ const ours = new Map<string, number[]>(), blas = new Map<string, number[]>();
 const paired = new Map<string, number[]>(); // per round: our median / OpenBLAS's median
 const key = (s: Shape, variant: string, t: number) => `${s.name}|${variant}|${t}`;
 for (let r = 0; r < ROUNDS; r++) {
-  const peak = relaxedSimdSupported() ? median((await measureSimdPeak(r === 0 ? 3 : 1)).gflops.slice(r === 0 ? 2 : 0)) : null;
+  const peak = relaxedSimdSupported() ? median((await measureSimdPeak(RUNS)).gflops) : null;
   if (peak !== null) simdPeak.push(peak);
   for (const s of SHAPES) {
     for (const t of THREADS) {

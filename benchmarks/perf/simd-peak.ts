@@ -20,6 +20,16 @@ ${Array.from({ length: CHAINS - 1 }, (_, i) => `  s = f32x4.add(s, a${i + 1});`)
 }
 `;
 
+let compiled: Promise<(iters: number) => number> | null = null;
+
+async function compile(): Promise<(iters: number) => number> {
+  const { default: asc } = await import('assemblyscript/asc');
+  const out = await asc.compileString(SOURCE, { optimizeLevel: 3, runtime: 'stub', noAssert: true, enable: ['simd', 'relaxed-simd'] });
+  if (out.error || !out.binary) throw new Error(`simd-peak: compiling the FMA loop failed: ${out.error?.message}\n${out.stderr.toString()}`);
+  const { instance } = await WebAssembly.instantiate(out.binary as Uint8Array<ArrayBuffer>);
+  return instance.exports.fmaLoop as (iters: number) => number;
+}
+
 /** FLOPs of one loop iteration: CHAINS FMAs of 4 lanes, 2 FLOPs each. */
 const FLOPS_PER_ITER = CHAINS * 4 * 2;
 
@@ -28,15 +38,14 @@ export interface SimdPeak {
   gflops: number[];
 }
 
-/** Compiles the FMA loop (relaxed SIMD) and times `runs` runs of ~`ms` each after a warm-up. */
-export async function measureSimdPeak(runs: number, ms = 200): Promise<SimdPeak> {
-  const { default: asc } = await import('assemblyscript/asc');
-  const out = await asc.compileString(SOURCE, { optimizeLevel: 3, runtime: 'stub', noAssert: true, enable: ['simd', 'relaxed-simd'] });
-  if (out.error || !out.binary) throw new Error(`simd-peak: compiling the FMA loop failed: ${out.error?.message}\n${out.stderr.toString()}`);
-  const { instance } = await WebAssembly.instantiate(out.binary as Uint8Array<ArrayBuffer>);
-  const fmaLoop = instance.exports.fmaLoop as (iters: number) => number;
-  // size a run to ~ms from a short calibration
-  let iters = 1 << 16;
+/**
+ * Compiles the FMA loop (relaxed SIMD) and times `runs` runs of ~`ms` each. Runs as short as one
+ * 512^3 matmul (a few ms) see the machine's load the way the matmuls they are compared with do.
+ */
+export async function measureSimdPeak(runs: number, ms = 5): Promise<SimdPeak> {
+  const fmaLoop = await (compiled ??= compile());
+  // size a run to ~ms from a short calibration (which also warms the loop up)
+  let iters = 1 << 12;
   for (;;) {
     const t = performance.now();
     fmaLoop(iters);
