@@ -60,6 +60,8 @@ export class ParameterSharder implements Residency, MomentStore {
   /** Activations saved by the training forward, by key, and those loaded back and in use now. */
   private readonly activationUnits = new Map<string, Unit>();
   private readonly loadedActivations = new Set<Unit>();
+  /** Parameters were adopted since pinReserve was last worked out. */
+  private minimumStale = true;
   private closed = false;
 
   constructor(private readonly store: ShardStore, private readonly config: ShardingConfig) {
@@ -118,27 +120,38 @@ export class ParameterSharder implements Residency, MomentStore {
    * two largest gradients and the largest moment chunk pair when something trains.
    */
   check(params: Param[]): void {
+    const { minimum, w1, w2, g1, g2, moment, trains } = this.minimumFor(params);
+    if (this.config.budgetBytes < minimum) {
+      const parts = [`the two largest weight blocks, ${mb(w1)} + ${mb(w2)} MB`];
+      if (trains) parts.push(`their gradients, ${mb(g1)} + ${mb(g2)} MB`, `one AdamW moment chunk pair, ${mb(moment)} MB`);
+      throw new Error(`--shard_budget_mb ${Number((this.config.budgetBytes / 2 ** 20).toFixed(2))} is too small: one step needs at least ${Math.ceil((minimum / 2 ** 20) * 10) / 10} MB resident (${parts.join('; ')}); raise the budget`);
+    }
+  }
+
+  /** What one operation needs resident at once for these parameters (see check()). */
+  private minimumFor(params: Param[]): { minimum: number; w1: number; w2: number; g1: number; g2: number; moment: number; trains: boolean } {
+    return this.minimumOf(params.map((p) => ({
+      size: p.tensor.size,
+      trains: ParameterSharder.trains(p, this.config),
+      units: ParameterSharder.chunked(p, this.config) ? ParameterSharder.rowRanges(p, this.config).map(([v0, v1]) => (v1 - v0) * p.tensor.shape[1] * 4) : [p.tensor.size * 4],
+    })));
+  }
+
+  private minimumOf(params: { size: number; trains: boolean; units: number[] }[]): { minimum: number; w1: number; w2: number; g1: number; g2: number; moment: number; trains: boolean } {
     const weights: number[] = [];
     const grads: number[] = [];
     let moment = 0;
     for (const p of params) {
-      if (ParameterSharder.chunked(p, this.config)) for (const [v0, v1] of ParameterSharder.rowRanges(p, this.config)) weights.push((v1 - v0) * p.tensor.shape[1] * 4);
-      else weights.push(p.tensor.size * 4);
-      if (ParameterSharder.trains(p, this.config)) {
-        grads.push(p.tensor.size * 4);
-        moment = Math.max(moment, 2 * Math.min(p.tensor.size, this.momentChunk) * 4);
+      weights.push(...p.units);
+      if (p.trains) {
+        grads.push(p.size * 4);
+        moment = Math.max(moment, 2 * Math.min(p.size, this.momentChunk) * 4);
       }
     }
     const top2 = (xs: number[]) => [...xs].sort((a, b) => b - a).slice(0, 2);
     const [w1 = 0, w2 = 0] = top2(weights);
     const [g1 = 0, g2 = 0] = top2(grads);
-    const minimum = w1 + w2 + g1 + g2 + moment;
-    this.cache.pinReserve = Math.max(this.cache.pinReserve, minimum); // activations pinned in the budget leave this much
-    if (this.config.budgetBytes < minimum) {
-      const parts = [`the two largest weight blocks, ${mb(w1)} + ${mb(w2)} MB`];
-      if (grads.length) parts.push(`their gradients, ${mb(g1)} + ${mb(g2)} MB`, `one AdamW moment chunk pair, ${mb(moment)} MB`);
-      throw new Error(`--shard_budget_mb ${Number((this.config.budgetBytes / 2 ** 20).toFixed(2))} is too small: one step needs at least ${Math.ceil((minimum / 2 ** 20) * 10) / 10} MB resident (${parts.join('; ')}); raise the budget`);
-    }
+    return { minimum: w1 + w2 + g1 + g2 + moment, w1, w2, g1, g2, moment, trains: grads.length > 0 };
   }
 
   private entryFor(p: Param): Entry {
@@ -147,6 +160,7 @@ export class ParameterSharder implements Residency, MomentStore {
     const trains = ParameterSharder.trains(p, this.config);
     const e: Entry = { name: p.name, tensor: t, trains, whole: null, chunks: null, grad: null, moments: null };
     this.unitBytes += t.size * 4 * (trains ? 4 : 1); // a trainable one also has a gradient and two moments
+    this.minimumStale = true;
     if (ParameterSharder.chunked(p, this.config)) {
       e.chunks = ParameterSharder.rowRanges(p, this.config).map(([v0, v1], i) => ({ unit: newUnit(`${p.name}#${i}`, (v1 - v0) * t.shape[1], this.config.fp16, false), v0, v1 }));
     } else {
@@ -333,6 +347,12 @@ export class ParameterSharder implements Residency, MomentStore {
     let unit = this.activationUnits.get(key);
     if (!unit || unit.count !== count) this.activationUnits.set(key, (unit = newUnit(`@act.${key}`, count, false, true)));
     if (unit.buffer) return unit.buffer;
+    if (this.minimumStale) {
+      // pinned activations leave what one operation needs of the parameters, so a load never evicts one in use
+      const adopted = [...this.entries.values()].map((e) => ({ size: e.tensor.size, trains: e.trains, units: e.chunks ? e.chunks.map((c) => c.unit.count * 4) : [e.tensor.size * 4] }));
+      this.cache.pinReserve = this.minimumOf(adopted).minimum;
+      this.minimumStale = false;
+    }
     const values = this.cache.loadPinned(unit);
     if (values) {
       this.loadedActivations.add(unit);
