@@ -326,7 +326,17 @@ export class ParameterSharder implements Residency, MomentStore {
     this.saveActivation(key, values);
     t.residency = { fetch: () => this.loadActivation(key, t.size), touch: () => {} };
     t.release();
+    // when the values it reads back are released, the tensor forgets them too (a later read fetches again)
+    this.activationUnit(key, t.size).onEvict = () => {
+      if (t.resident) t.release();
+    };
     noteGarbage(values.byteLength);
+  }
+
+  private activationUnit(key: string, count: number): Unit {
+    let unit = this.activationUnits.get(key);
+    if (!unit || unit.count !== count) this.activationUnits.set(key, (unit = newUnit(`@act.${key}`, count, false, true)));
+    return unit;
   }
 
   /** Store a copy of activation values under `key` (exact, fp32, outside the budget; rewritten each step). */
@@ -344,8 +354,7 @@ export class ParameterSharder implements Residency, MomentStore {
    * releaseActivations() or the next save of the key.
    */
   loadActivation(key: string, count: number): Float32Array {
-    let unit = this.activationUnits.get(key);
-    if (!unit || unit.count !== count) this.activationUnits.set(key, (unit = newUnit(`@act.${key}`, count, false, true)));
+    const unit = this.activationUnit(key, count);
     if (unit.buffer) return unit.buffer;
     if (this.minimumStale) {
       // pinned activations leave what one operation needs of the parameters, so a load never evicts one in use

@@ -101,8 +101,12 @@ describe('ParameterSharder', () => {
     sharder.shard(frozen(m));
     let maxLoaded = 0;
     const views: Float32Array[] = [];
+    const inputs: { t: Tensor; values: Float32Array }[] = [];
     m.activations = {
-      offload: (key, t) => sharder.offloadActivation(key, t),
+      offload: (key, t) => {
+        inputs.push({ t, values: t.data.slice() });
+        sharder.offloadActivation(key, t);
+      },
       save: (key, v) => sharder.saveActivation(key, v),
       load: (key, n) => {
         const v = sharder.loadActivation(key, n);
@@ -129,6 +133,10 @@ describe('ParameterSharder', () => {
     expect(sharder.loadActivation(key, n)[0]).toBe(2);
     sharder.releaseActivations();
     expect(sharder.getStats().residentBytes).toBeLessThanOrEqual(maxLoaded);
+    // block inputs read back in backward forget their released memory; the last step's read again from the store
+    expect(inputs.every(({ t }) => !t.resident)).toBe(true);
+    const last = inputs.slice(-cfg.nLayer);
+    for (const { t, values } of last) expect(t.data).toEqual(values);
   });
 
   it('does not offload activations where the store cannot take new keys (OPFS opens its files up front)', () => {
