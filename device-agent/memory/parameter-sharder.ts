@@ -324,12 +324,21 @@ export class ParameterSharder implements Residency, MomentStore {
   offloadActivation(key: string, t: Tensor): void {
     const values = t.data;
     this.saveActivation(key, values);
-    t.residency = { fetch: () => this.loadActivation(key, t.size), touch: () => {} };
-    t.release();
-    // when the values it reads back are released, the tensor forgets them too (a later read fetches again)
-    this.activationUnit(key, t.size).onEvict = () => {
-      if (t.resident) t.release();
+    const fetch = () => {
+      const v = this.loadActivation(key, t.size);
+      // when the values read back into the budget are released, the tensor forgets them too (a later
+      // read fetches again); the link lasts only that long, so no dead tensor (and gradient) stays reachable
+      const unit = this.activationUnits.get(key)!;
+      if (unit.buffer === v) {
+        unit.onEvict = () => {
+          unit.onEvict = undefined;
+          if (t.resident) t.release();
+        };
+      }
+      return v;
     };
+    t.residency = { fetch, touch: () => {} };
+    t.release();
     noteGarbage(values.byteLength);
   }
 
