@@ -33,7 +33,8 @@ export interface AgentLaunch {
   runtime?: 'node' | 'browser';
   /**
    * The job bounds its memory (sharding is on): a local Node agent then gets the malloc setting
-   * that returns freed buffers to the OS at once (agentNodeEnv). Transports that cannot set it ignore it.
+   * that returns freed buffers to the OS at once and a small V8 young generation (agentNodeEnv).
+   * Transports that cannot set them ignore it.
    */
   boundedMemory?: boolean;
 }

@@ -45,7 +45,7 @@ export interface LocalTransportOptions {
   nodeFlags?: string[];
   /** Working folder of the child (where `tsx` and a relative entry resolve); default the repo root. */
   cwd?: string;
-  /** The child's environment (default process.env), plus agentNodeEnv()'s malloc setting for jobs that bound memory. */
+  /** The child's environment (default process.env), plus agentNodeEnv()'s settings (malloc, V8 young generation) for jobs that bound memory. */
   env?: NodeJS.ProcessEnv;
   /** Browser runtime: the Chromium binary (default FLEETTUNE_CHROMIUM, else /usr/lib/chromium/chromium). */
   chromiumPath?: string;
