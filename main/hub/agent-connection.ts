@@ -35,6 +35,9 @@ export interface AgentConnectionMeta {
   remoteAddress: string;
 }
 
+/** Unanswered pings in a row allowed before an agent's first step (60 s at the default 15 s interval). */
+const STARTUP_MISSED_PINGS = 4;
+
 /** WebSocket close reasons are limited to 123 bytes of UTF-8. */
 function clip(reason: string): string {
   if (Buffer.byteLength(reason) <= 123) return reason;
@@ -61,6 +64,11 @@ export class AgentConnection {
   private flushScheduled = false;
   private closingReason: { reason: string; byController: boolean } | null = null;
   private readonly pingTimer: NodeJS.Timeout | undefined;
+  /** Pings in a row that got neither a pong nor a message back. */
+  private missedPings = 0;
+  private awaitingPong = false;
+  /** The longest step the agent reported (ms): it answers nothing while a step computes. */
+  private longestStepMs = 0;
 
   constructor(
     private readonly ws: WebSocket,
@@ -82,21 +90,38 @@ export class AgentConnection {
       this.emit({ kind: 'close', info });
     });
     ws.on('error', (e) => opts.log(`agent socket error (job ${this.jobId} on ${this.deviceId}): ${e.message}`));
-    // A phone that drops off Wi-Fi leaves a half-open TCP connection: ping, and end it if no pong.
+    // A phone that drops off Wi-Fi leaves a half-open TCP connection: ping, and end it when the
+    // device stays silent (no pong, no message) for longer than it can be busy. An agent computes a
+    // training step synchronously and answers nothing meanwhile, so the allowance follows the
+    // longest step it reported (missedPingLimit).
     if (opts.pingIntervalMs > 0) {
-      let alive = true;
-      ws.on('pong', () => (alive = true));
+      ws.on('pong', () => this.heard());
       this.pingTimer = setInterval(() => {
-        if (!alive) {
-          this.closingReason = { reason: `no answer to pings for ${opts.pingIntervalMs / 1000} s: the device went away`, byController: true };
+        if (this.awaitingPong && ++this.missedPings >= this.missedPingLimit(opts.pingIntervalMs)) {
+          this.closingReason = { reason: `no answer to pings for ${(this.missedPings * opts.pingIntervalMs) / 1000} s: the device went away`, byController: true };
           ws.terminate();
           return;
         }
-        alive = false;
+        this.awaitingPong = true;
         ws.ping();
       }, opts.pingIntervalMs);
       this.pingTimer.unref();
     }
+  }
+
+  private heard(): void {
+    this.awaitingPong = false;
+    this.missedPings = 0;
+  }
+
+  /**
+   * How many pings in a row may go unanswered: before the first step, STARTUP_MISSED_PINGS (loading
+   * and sharding a model computes for a while too); after, enough for twice the longest step so
+   * far, and at least 2.
+   */
+  private missedPingLimit(intervalMs: number): number {
+    if (this.longestStepMs === 0) return STARTUP_MISSED_PINGS;
+    return Math.max(2, Math.ceil((2 * this.longestStepMs) / intervalMs) + 1);
   }
 
   /** Validate and send one controller message; throws a ProtocolError for an invalid one. */
@@ -152,6 +177,8 @@ export class AgentConnection {
       return;
     }
     if (msg.type === 'hello') this.hello = msg;
+    this.heard();
+    if (msg.type === 'step') this.longestStepMs = Math.max(this.longestStepMs, msg.ms);
     this.emit({ kind: 'message', msg });
   }
 

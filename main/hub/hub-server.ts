@@ -34,7 +34,10 @@ export interface HubOptions {
   log?: (line: string) => void;
   /** Largest accepted artifact upload; default 2 GiB. */
   maxArtifactBytes?: number;
-  /** WebSocket ping period for detecting vanished devices; default 15 s, 0 = off. */
+  /**
+   * WebSocket ping period for detecting vanished devices; default 15 s, 0 = off. A device is dropped
+   * after several unanswered pings in a row, more for agents that reported long steps (agent-connection.ts).
+   */
   pingIntervalMs?: number;
   /** Host names (besides IP addresses and localhost) that requests may name in their Host header. */
   allowedHosts?: string[];

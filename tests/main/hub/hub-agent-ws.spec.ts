@@ -244,7 +244,32 @@ describe('shutdown and liveness', () => {
       const ws = new WebSocket(`${quick.hub.url.replace('http', 'ws')}/agent-ws?token=${token}`, { autoPong: false });
       const conn = await waiting;
       const closed = new Promise<{ reason: string }>((r) => conn.onClose(r));
-      expect((await closed).reason).toMatch(/no answer to pings for 0.1 s: the device went away/);
+      // before any step it may be busy loading a model: 4 pings go unanswered first
+      expect((await closed).reason).toMatch(/no answer to pings for 0.4 s: the device went away/);
+      ws.terminate();
+    } finally {
+      await quick.dispose();
+    }
+  });
+
+  it('keeps an agent that is silent while it computes a step as long as the longest it reported, not longer', async () => {
+    const quick = await startTestHub({ pingIntervalMs: 100 });
+    try {
+      const token = quick.hub.issueToken({ jobId: 'job-1', deviceId: 'slow-phone' });
+      const waiting = quick.hub.waitForAgent(token, 5000);
+      const ws = new WebSocket(`${quick.hub.url.replace('http', 'ws')}/agent-ws?token=${token}`, { autoPong: false });
+      await new Promise((r) => ws.once('open', r));
+      const conn = await waiting;
+      let closedAt = 0;
+      const closed = new Promise<{ reason: string }>((r) => conn.onClose((i) => ((closedAt = Date.now()), r(i))));
+      ws.send(JSON.stringify(hello));
+      // a step of 500 ms: twice that, plus one interval, of silence is allowed (11 pings)
+      ws.send(JSON.stringify({ type: 'step', jobId: 'job-1', step: 1, loss: 4.2, lr: 1e-3, tokens: 8, ms: 500, gradNorm: 1 }));
+      const silentFrom = Date.now();
+      await new Promise((r) => setTimeout(r, 700)); // longer than the 0.4 s a silent agent gets before its first step
+      expect(conn.closeInfo).toBeNull();
+      expect((await closed).reason).toMatch(/no answer to pings for 1.1 s: the device went away/);
+      expect(closedAt - silentFrom).toBeGreaterThanOrEqual(1000);
       ws.terminate();
     } finally {
       await quick.dispose();
