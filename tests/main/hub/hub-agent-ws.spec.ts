@@ -235,14 +235,20 @@ describe('shutdown and liveness', () => {
     expect(String(await waiting)).toMatch(/hub closed while waiting for the agent on iphone/);
   });
 
-  it('ends a connection whose device stops answering pings', async () => {
+  /** A hub pinging every 100 ms and an agent socket that never answers pings (autoPong off). */
+  async function silentAgent(deviceId: string) {
     const quick = await startTestHub({ pingIntervalMs: 100 });
+    const token = quick.hub.issueToken({ jobId: 'job-1', deviceId });
+    const waiting = quick.hub.waitForAgent(token, 5000);
+    const ws = new WebSocket(`${quick.hub.url.replace('http', 'ws')}/agent-ws?token=${token}`, { autoPong: false });
+    await new Promise((r) => ws.once('open', r));
+    return { quick, ws, conn: await waiting };
+  }
+
+  it('ends a connection whose device stops answering pings', async () => {
+    // the client behaves like a phone that dropped off the network
+    const { quick, ws, conn } = await silentAgent('gone');
     try {
-      const token = quick.hub.issueToken({ jobId: 'j', deviceId: 'gone' });
-      const waiting = quick.hub.waitForAgent(token, 5000);
-      // autoPong off: the client behaves like a phone that dropped off the network.
-      const ws = new WebSocket(`${quick.hub.url.replace('http', 'ws')}/agent-ws?token=${token}`, { autoPong: false });
-      const conn = await waiting;
       const closed = new Promise<{ reason: string }>((r) => conn.onClose(r));
       // before any step it may be busy loading a model: 4 pings go unanswered first
       expect((await closed).reason).toMatch(/no answer to pings for 0.4 s: the device went away/);
@@ -253,13 +259,8 @@ describe('shutdown and liveness', () => {
   });
 
   it('keeps an agent that is silent while it computes a step as long as the longest it reported, not longer', async () => {
-    const quick = await startTestHub({ pingIntervalMs: 100 });
+    const { quick, ws, conn } = await silentAgent('slow-phone');
     try {
-      const token = quick.hub.issueToken({ jobId: 'job-1', deviceId: 'slow-phone' });
-      const waiting = quick.hub.waitForAgent(token, 5000);
-      const ws = new WebSocket(`${quick.hub.url.replace('http', 'ws')}/agent-ws?token=${token}`, { autoPong: false });
-      await new Promise((r) => ws.once('open', r));
-      const conn = await waiting;
       let closedAt = 0;
       const closed = new Promise<{ reason: string }>((r) => conn.onClose((i) => ((closedAt = Date.now()), r(i))));
       ws.send(JSON.stringify(hello));
