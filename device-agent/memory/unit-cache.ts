@@ -137,15 +137,7 @@ export class UnitCache {
     for (;;) {
       const slot = arena.alloc(bytesOf(unit));
       if (slot) return slot;
-      let victim: Unit | undefined;
-      let left = this.lru.size - KEEP_RECENT;
-      for (const u of this.lru.keys()) {
-        if (left-- <= 0) break;
-        if (!u.pinned && !protect?.has(u)) {
-          victim = u;
-          break;
-        }
-      }
+      const victim = this.victim(protect, KEEP_RECENT);
       if (!victim) {
         this.stats.arenaOverflows++;
         return null;
@@ -192,9 +184,7 @@ export class UnitCache {
     if (unit.stored) {
       const t0 = performance.now();
       values = slot ? this.readIntoSlot(unit, slot) : track(decodeValues(this.store.read(unit.key, storedBytes(unit)), unit.count, unit.fp16));
-      this.stats.waitMs += performance.now() - t0;
-      this.stats.reads++;
-      this.stats.readBytes += storedBytes(unit);
+      this.noteRead(unit, t0);
     } else values = slot ? this.arena!.floats(slot, unit.count).fill(0) : track(new Float32Array(unit.count));
     return this.admit(unit, values);
   }
@@ -229,19 +219,13 @@ export class UnitCache {
     if (unit.buffer || unit.pending) throw new Error(`shard "${unit.key}" is already loaded`);
     const bytes = bytesOf(unit);
     if (this.pinnedBytes + bytes + this.pinReserve > this.stats.budgetBytes) return null;
-    while (this.lruBytes + this.inflightBytes + bytes > this.stats.budgetBytes) {
-      const victim = this.victim();
-      if (!victim) return null;
-      this.evict(victim);
-    }
+    if (!this.makeRoom(bytes, new Set())) return null; // an empty protect set: reads in flight are not waited for
     const slot = this.place(unit);
     if (!slot) return null;
     unit.slot = slot;
     const t0 = performance.now();
     const values = this.readIntoSlot(unit, slot);
-    this.stats.waitMs += performance.now() - t0;
-    this.stats.reads++;
-    this.stats.readBytes += storedBytes(unit);
+    this.noteRead(unit, t0);
     unit.pinned = true;
     this.pinnedBytes += bytes;
     return this.admit(unit, values);
@@ -309,12 +293,17 @@ export class UnitCache {
     // fp16 decoding here, not in the worker (README); the worker failed: read synchronously, which reports the cause
     if (slot) values = raw ? this.decodeSlot(unit, slot, raw) : this.readIntoSlot(unit, slot);
     else values = raw && track(decodeValues(raw, unit.count, unit.fp16));
-    this.stats.waitMs += performance.now() - t0;
-    this.stats.reads++;
-    this.stats.readBytes += storedBytes(unit);
+    this.noteRead(unit, t0);
     if (values) return this.admit(unit, values);
     this.noteResident();
     return this.load(unit);
+  }
+
+  /** A whole unit was read (and decoded) since t0: the caller waited on storage that long. */
+  private noteRead(unit: Unit, t0: number): void {
+    this.stats.waitMs += performance.now() - t0;
+    this.stats.reads++;
+    this.stats.readBytes += storedBytes(unit);
   }
 
   private admit(unit: Unit, values: Float32Array): Float32Array {
@@ -330,9 +319,13 @@ export class UnitCache {
     this.stats.peakResidentBytes = Math.max(this.stats.peakResidentBytes, this.stats.residentBytes);
   }
 
-  /** The least recently used resident unit not in `protect`. */
-  private victim(protect?: Set<Unit>): Unit | undefined {
-    for (const u of this.lru.keys()) if (!u.pinned && !protect?.has(u)) return u;
+  /** The least recently used resident unit that is not pinned, not in `protect` and not among the `keepRecent` most recent. */
+  private victim(protect?: Set<Unit>, keepRecent = 0): Unit | undefined {
+    let left = this.lru.size - keepRecent;
+    for (const u of this.lru.keys()) {
+      if (left-- <= 0) break;
+      if (!u.pinned && !protect?.has(u)) return u;
+    }
     return undefined;
   }
 

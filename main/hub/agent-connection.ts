@@ -64,9 +64,8 @@ export class AgentConnection {
   private flushScheduled = false;
   private closingReason: { reason: string; byController: boolean } | null = null;
   private readonly pingTimer: NodeJS.Timeout | undefined;
-  /** Pings in a row that got neither a pong nor a message back. */
-  private missedPings = 0;
-  private awaitingPong = false;
+  /** Pings sent since the agent last answered (a pong or any message). */
+  private unansweredPings = 0;
   /** The longest step the agent reported (ms): it answers nothing while a step computes. */
   private longestStepMs = 0;
 
@@ -97,12 +96,12 @@ export class AgentConnection {
     if (opts.pingIntervalMs > 0) {
       ws.on('pong', () => this.heard());
       this.pingTimer = setInterval(() => {
-        if (this.awaitingPong && ++this.missedPings >= this.missedPingLimit(opts.pingIntervalMs)) {
-          this.closingReason = { reason: `no answer to pings for ${(this.missedPings * opts.pingIntervalMs) / 1000} s: the device went away`, byController: true };
+        if (this.unansweredPings >= this.missedPingLimit(opts.pingIntervalMs)) {
+          this.closingReason = { reason: `no answer to pings for ${(this.unansweredPings * opts.pingIntervalMs) / 1000} s: the device went away`, byController: true };
           ws.terminate();
           return;
         }
-        this.awaitingPong = true;
+        this.unansweredPings++;
         ws.ping();
       }, opts.pingIntervalMs);
       this.pingTimer.unref();
@@ -110,8 +109,7 @@ export class AgentConnection {
   }
 
   private heard(): void {
-    this.awaitingPong = false;
-    this.missedPings = 0;
+    this.unansweredPings = 0;
   }
 
   /**
